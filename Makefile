@@ -1,0 +1,43 @@
+# expcards — build, test, install.  `make test` is what CI runs (.ci/run).
+PREFIX ?= /usr/local
+SWIFT ?= swift
+APT_PACKAGES := libssh2-1-dev zlib1g-dev openssh-server python3 python3-dateutil python3-paramiko pkg-config groff-base
+
+.PHONY: all build release test deps install uninstall clean
+
+all: build
+
+# Installs the system packages the build and the tests need, when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "Missing Debian packages. Run as root:"; \
+	  echo "  apt-get install -y$$missing"; exit 1; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $$($(SWIFT) build -c release --show-bin-path)/expcards $(DESTDIR)$(PREFIX)/bin/expcards
+	install -m 0644 Man/expcards.1 $(DESTDIR)$(PREFIX)/share/man/man1/expcards.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/expcards $(DESTDIR)$(PREFIX)/share/man/man1/expcards.1
+
+clean:
+	rm -rf .build

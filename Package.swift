@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+// Swift 6 language mode (the default for tools 6.0): strict concurrency checking is on.
+import PackageDescription
+
+let package = Package(
+    name: "expcards",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "expcards", targets: ["expcards"]),
+        .library(name: "ExpCardsCore", targets: ["ExpCardsCore"]),
+        .library(name: "SFTP", targets: ["SFTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Module maps only: the C libraries come from the system (Debian's -dev packages).
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"]), .brew(["libssh2"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // SFTP over libssh2; knows nothing of EXP_CARDS.
+        .target(
+            name: "SFTP",
+            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
+        ),
+        // EXP_CARDS: file names, parsing, validation, model, schedules, reports; knows nothing of SSH.
+        .target(name: "ExpCardsCore", dependencies: ["CZlib"]),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "expcards",
+            dependencies: [
+                "ExpCardsCore",
+                "SFTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ExpCardsCoreTests", dependencies: ["ExpCardsCore"]),
+        .testTarget(name: "SFTPTests", dependencies: ["SFTP"]),
+        .testTarget(name: "expcardsTests", dependencies: ["ExpCardsCore"]),
+    ]
+)
