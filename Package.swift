@@ -43,8 +43,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test support: starts a real OpenSSH sshd (internal-sftp) on 127.0.0.1 with throwaway keys.
+        .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
         .testTarget(name: "ExpCardsCoreTests", dependencies: ["ExpCardsCore"]),
-        .testTarget(name: "SFTPTests", dependencies: ["SFTP"]),
-        .testTarget(name: "expcardsTests", dependencies: ["ExpCardsCore"]),
+        .testTarget(name: "SFTPTests", dependencies: ["SFTP", "SSHTestSupport"]),
+        .testTarget(name: "expcardsTests", dependencies: ["ExpCardsCore", "SSHTestSupport"]),
     ]
 )

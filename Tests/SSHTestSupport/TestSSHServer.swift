@@ -1,0 +1,2 @@
+// Placeholder: the SFTP work fills this target.
+enum TestSSHServerPlaceholder {}
