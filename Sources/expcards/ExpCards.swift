@@ -5,6 +5,7 @@ struct ExpCards: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "expcards",
         abstract: "Archive and report the Lyra platform's expiring-cards (EXP_CARDS) files.",
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [Check.self]
     )
 }

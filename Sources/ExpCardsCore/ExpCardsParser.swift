@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads EXP_CARDS files: streams the bytes through `LineTokenizer` and `RecordValidator`,
+/// hands each valid detail to the caller and returns the rest as a `ParsedFile`.
+///
+/// Memory stays bounded whatever the file: one buffer, the longest line allowed, a capped list of
+/// problems, and for shop files a set of alias hashes for the trailer's alias count. What grows
+/// is what the caller keeps from `onDetail`.
+public enum ExpCardsParser {
+    /// Limits that keep hostile files from costing unbounded memory or output.
+    public struct Limits: Sendable {
+        /// A longer line is reported and skipped without being buffered (real records are < 1 KiB).
+        public var maxLineBytes = 64 * 1024
+        /// Problems listed per file; the rest are counted.
+        public var maxProblems = 100
+        /// Size of the read buffer.
+        public var bufferBytes = 1 << 20
+
+        public init() {}
+    }
+
+    /// Parses the file at `path`; its kind comes from its name. A name that is not an EXP_CARDS
+    /// name is not parsed (the format page: "list it, never parse it as one").
+    public static func parse(path: String, limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil) -> ParsedFile {
+        let base = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
+        let name = ExpCardsFileName(base)
+        var result = ParsedFile(path: path, name: name)
+        guard let name else {
+            if access(path, R_OK) != 0 {
+                result.unreadable = SourceError.unreadable(path: path, reason: errnoText()).description
+                return result
+            }
+            result.problems.append(
+                Problem(
+                    file: path, line: 0, expected: "an EXP_CARDS file name (AAAAMM.EXP_CARDS.ENS.z.csv or AAAAMM.SHOP_KEY.EXP_CARDS.PDV.z.csv, optionally .gz)",
+                    found: abbreviated(base.utf8)))
+            return result
+        }
+        do throws(SourceError) {
+            let file = try FileSource(path: path)
+            // Gzip is recognised by its magic bytes, not only by the name.
+            let magic = UnsafeMutableRawBufferPointer.allocate(byteCount: 2, alignment: 1)
+            defer { magic.deallocate() }
+            let n = try file.read(into: magic)
+            lseek(file.descriptor, 0, SEEK_SET)
+            if n == 2 && magic[0] == 0x1F && magic[1] == 0x8B {
+                let gz = try GzipSource(file)
+                var source = gz
+                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, onDetail: onDetail)
+                result.compressed = true
+            } else {
+                var source = file
+                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, onDetail: onDetail)
+                if name.compressed {
+                    result.warnings.append("named .gz but not gzip-compressed: read as plain text")
+                }
+            }
+        } catch {
+            result.unreadable = error.description
+        }
+        return result
+    }
+
+    /// Parses bytes from any source as a file of the given kind. `name`, when given, is checked
+    /// against the header (environment, shop id, month).
+    public static func parse<S: ByteSource>(
+        source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
+        limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil
+    ) -> ParsedFile {
+        var validator = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetail: onDetail)
+        var tokenizer = LineTokenizer()
+        let capacity = max(limits.bufferBytes, 2 * limits.maxLineBytes + 2)
+        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buf.deallocate() }
+        var len = 0, pos = 0, eof = false
+        var lineNo = 0
+        var skipping = false  // inside a line too long to keep
+        var skipLeadingLF = false  // the previous line ended with \r at the end of the buffer
+        var readError: SourceError?
+
+        func refill() {
+            if pos > 0 {
+                if len > pos { memmove(buf, buf + pos, len - pos) }
+                len -= pos
+                pos = 0
+            }
+            do {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buf + len, count: capacity - len))
+                if n == 0 { eof = true } else { len += n }
+            } catch {
+                readError = error
+                eof = true
+            }
+        }
+
+        while true {
+            if skipLeadingLF && pos < len {
+                if buf[pos] == 0x0A { pos += 1 }
+                skipLeadingLF = false
+            }
+            if skipping {
+                while pos < len, buf[pos] != 0x0A, buf[pos] != 0x0D { pos += 1 }
+                if pos < len {
+                    if buf[pos] == 0x0D {
+                        if pos + 1 < len { if buf[pos + 1] == 0x0A { pos += 1 } } else { skipLeadingLF = true }
+                    }
+                    pos += 1
+                    skipping = false
+                    continue
+                }
+                pos = len
+                if eof { break }
+                refill()
+                continue
+            }
+            if pos == len {
+                if eof { break }
+                refill()
+                if pos == len && eof { break }
+                continue
+            }
+            switch tokenizer.tokenize(buf, start: pos, end: len, atEOF: eof) {
+            case .line(let next, let length):
+                lineNo += 1
+                if length > limits.maxLineBytes {
+                    validator.lineTooLong(line: lineNo, bytes: length)
+                } else {
+                    validator.record(line: lineNo, buf: buf, tokenizer: tokenizer, length: length)
+                }
+                pos = min(next, len)
+            case .needMore:
+                if len - pos > limits.maxLineBytes {
+                    lineNo += 1
+                    validator.lineTooLong(line: lineNo, bytes: nil)
+                    skipping = true
+                    pos = len
+                    continue
+                }
+                refill()
+            }
+        }
+        if let readError {
+            validator.unreadable(readError)
+        }
+        return validator.finish()
+    }
+}
