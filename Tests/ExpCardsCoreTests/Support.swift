@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import ExpCardsCore
+
+/// The guide's two examples, as printed (the shop one without the page-layout line breaks).
+enum Guide {
+    static let companyName = "201806.EXP_CARDS.MA-ENS.T.csv"
+    static let company = """
+        00;EXP_CARDS;T;20180622;162639
+        02;0cbb70b8f9634f2ebdb10674a8e3af4f;Dupont Durant;Durant@e-mail.com;20180722;0
+        02;86d73ae99c38423fbba535d04acd2314;Axel Kant;kant@e-mail.com;20180722;0
+        01;6;20180622;162639
+
+        """
+    static let shopName = "201806.87654321.EXP_CARDS.PDV.P.csv"
+    static let shop = """
+        "00";"EXP_CARDS";"P";"87654321";"20180622";"162416"
+        "02";"91ca494b80d338a67ef06f3450b845cf";"Dupont Durant";"Durant@e-mail.com";"20180630";"REC_91ca494b80d338a67ef06f3450b845cf";"0/12";"RRULE:FREQ=MONTHLY;COUNT=12;BYMONTHDAY=15";"20180501";"2000";"";"0"
+        "01";"1";"1";"20180622";"162416"
+
+        """
+}
+
+struct Parsed {
+    var file: ParsedFile
+    var details: [Detail]
+    var problems: [Problem] { file.problems }
+    var companyDetails: [CompanyDetail] {
+        details.compactMap { if case .company(let d) = $0 { d } else { nil } }
+    }
+    var shopDetails: [ShopDetail] {
+        details.compactMap { if case .shop(let d) = $0 { d } else { nil } }
+    }
+    /// "line:field" of each problem, for compact assertions.
+    var places: [String] { problems.map { "\($0.line):\($0.field)" } }
+}
+
+/// Parses bytes in memory, as the named file (its name gives the kind and what the header must say).
+func parse(
+    _ bytes: [UInt8], name: String = Guide.companyName, chunk: Int = .max,
+    limits: ExpCardsParser.Limits = .init()
+) -> Parsed {
+    let fileName = ExpCardsFileName(name)!
+    var source = MemorySource(bytes, chunk: chunk)
+    var details: [Detail] = []
+    let file = ExpCardsParser.parse(
+        source: &source, path: name, kind: fileName.kind, name: fileName, limits: limits
+    ) { details.append($0) }
+    return Parsed(file: file, details: details)
+}
+
+func parse(_ text: String, name: String = Guide.companyName, chunk: Int = .max) -> Parsed {
+    parse(Array(text.utf8), name: name, chunk: chunk)
+}
+
+/// A company file around the given detail lines, with a matching trailer.
+func companyFile(_ details: [String], lineEnd: String = "\n") -> String {
+    (["00;EXP_CARDS;T;20180622;162639"] + details + ["01;\(details.count);20180622;162639"])
+        .joined(separator: lineEnd) + lineEnd
+}
+
+/// A shop file (quoted, example order) around the given detail lines.
+func shopFile(_ details: [String], aliases: Int? = nil) -> String {
+    let header = #""00";"EXP_CARDS";"P";"87654321";"20180622";"162416""#
+    let trailer = #""01";"\#(details.count)";"\#(aliases ?? details.count)";"20180622";"162416""#
+    return ([header] + details + [trailer]).joined(separator: "\n") + "\n"
+}
+
+let goodShopDetail =
+    #""02";"91ca494b80d338a67ef06f3450b845cf";"Dupont Durant";"Durant@e-mail.com";"20180630";"REC_1";"0/12";"RRULE:FREQ=MONTHLY;COUNT=12;BYMONTHDAY=15";"20180501";"2000";"";"0""#
+
+/// A scratch directory removed by the caller.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("expcards-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a program and waits; returns its exit status.
+@discardableResult
+func runProcess(_ path: String, _ args: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    let input = Pipe()
+    if stdin != nil { p.standardInput = input }
+    try p.run()
+    if let stdin {
+        input.fileHandleForWriting.write(stdin)
+        try input.fileHandleForWriting.close()
+    }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, data)
+}
