@@ -1,2 +1,480 @@
-// Placeholder: the SFTP work fills this target.
-enum TestSSHServerPlaceholder {}
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real OpenSSH `sshd` (Debian's openssh-server) serving SFTP on 127.0.0.1 for tests, with
+/// throwaway host keys, a throwaway user key and, when running as root, a throwaway system
+/// user with a random password and a chroot.
+///
+/// Fill the fixture tree through `root` (or `write`): in the server, `/X` is `remotePath("/X")`
+/// and a relative `shop/expired` resolves from `root`. Call `stop()` (in a `defer`) to kill
+/// sshd and every session and to remove every file, directory and user it created.
+public final class TestSSHServer: @unchecked Sendable {
+    public enum HostKeyType: String, Sendable, CaseIterable {
+        case ed25519
+        case ecdsa
+
+        /// The algorithm name used in known_hosts lines and by libssh2.
+        public var algorithm: String { self == .ed25519 ? "ssh-ed25519" : "ecdsa-sha2-nistp256" }
+    }
+
+    public enum Authentication: Sendable {
+        /// `password` (root only) and `publickey`.
+        case passwordAndPublicKey
+        /// Only `keyboard-interactive` through PAM (root only), plus `publickey`.
+        case keyboardInteractiveAndPublicKey
+    }
+
+    public struct Options: Sendable {
+        public var hostKeyTypes: [HostKeyType]
+        public var authentication: Authentication
+        public init(hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey) {
+            self.hostKeyTypes = hostKeyTypes
+            self.authentication = authentication
+        }
+    }
+
+    public let host = "127.0.0.1"
+    public private(set) var port: Int = 0
+    /// Local directory holding the served tree (the chroot when `isChrooted`).
+    public let root: String
+    /// The login name and, when the tests run as root, its password (nil otherwise).
+    public let username: String
+    public let password: String?
+    public let userPrivateKeyPath: String
+    public let userPublicKeyPath: String
+    /// A known_hosts file with every host key of this server, plain `[127.0.0.1]:port` lines.
+    public let knownHostsPath: String
+    /// sshd's log (`-E`), useful when a test fails.
+    public let logPath: String
+    public let isChrooted: Bool
+    public let options: Options
+
+    /// Scratch directory for config, keys and extra files tests make (`writeScratchFile`).
+    public let workDirectory: String
+    private var process: Process?
+    private var createdUser: String?
+    private var stopped = false
+    private let lock = NSLock()
+
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    public init(options: Options = Options()) throws {
+        self.options = options
+        let fm = FileManager.default
+        let token = Self.randomToken(8)
+        isChrooted = Self.isRoot
+
+        workDirectory = try Self.makeTemporaryDirectory(prefix: "expcards-sshd-")
+        // The session user reads authorized_keys from here.
+        chmod(workDirectory, 0o755)
+        if isChrooted {
+            // Every component of a chroot must be root-owned and not writable by others: not /tmp.
+            let base = "/var/lib/expcards-test"
+            try? fm.createDirectory(atPath: base, withIntermediateDirectories: true)
+            chmod(base, 0o755)
+            root = base + "/" + token
+            try fm.createDirectory(atPath: root, withIntermediateDirectories: false)
+            chmod(root, 0o755)
+        } else {
+            root = workDirectory + "/root"
+            try fm.createDirectory(atPath: root, withIntermediateDirectories: false)
+        }
+        logPath = workDirectory + "/sshd.log"
+        userPrivateKeyPath = workDirectory + "/user_ed25519"
+        userPublicKeyPath = userPrivateKeyPath + ".pub"
+        knownHostsPath = workDirectory + "/known_hosts"
+
+        if Self.isRoot {
+            username = "xsftp" + token
+            password = Self.randomToken(20)
+        } else {
+            username = String(cString: getpwuid(geteuid()).pointee.pw_name)
+            password = nil
+        }
+
+        do {
+            if let password { try createUser(username, password: password) }
+            try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "expcards-test-user", "-f", userPrivateKeyPath])
+            try fm.copyItem(atPath: userPublicKeyPath, toPath: workDirectory + "/authorized_keys")
+            chmod(workDirectory + "/authorized_keys", 0o644)
+            for type in options.hostKeyTypes {
+                var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", "", "-f", hostKeyPath(type)]
+                if type == .ecdsa { arguments += ["-b", "256"] }
+                try Self.run("/usr/bin/ssh-keygen", arguments)
+            }
+            try start()
+            try knownHostsEntries().write(toFile: knownHostsPath, atomically: true, encoding: .utf8)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    /// sshd's log so far, to attach to a failing test.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    // MARK: Fixture tree
+
+    /// The path a client uses for an absolute path of the served tree ("/ROOT/expired").
+    public func remotePath(_ absolute: String) -> String {
+        isChrooted ? absolute : root + absolute
+    }
+
+    /// The local file behind a remote path (absolute within the tree, or relative to it).
+    public func localPath(_ path: String) -> String {
+        path.hasPrefix("/") ? root + path : root + "/" + path
+    }
+
+    /// Writes a fixture file (parent directories created 0755) and returns its local path.
+    @discardableResult
+    public func write(_ path: String, _ contents: Data, mode: mode_t = 0o644) throws -> String {
+        let local = localPath(path)
+        let parent = (local as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        guard FileManager.default.createFile(atPath: local, contents: contents) else {
+            throw TestSSHServerError("cannot write \(local)")
+        }
+        chmod(local, mode)
+        return local
+    }
+
+    @discardableResult
+    public func write(_ path: String, _ text: String, mode: mode_t = 0o644) throws -> String {
+        try write(path, Data(text.utf8), mode: mode)
+    }
+
+    /// Writes `size` pseudo-random bytes (fast, deterministic for a seed) at `path`.
+    @discardableResult
+    public func writeRandomFile(_ path: String, size: Int, seed: UInt64 = 0x9e37_79b9_7f4a_7c15) throws -> String {
+        let local = try write(path, Data())
+        guard let handle = FileHandle(forWritingAtPath: local) else { throw TestSSHServerError("cannot open \(local)") }
+        defer { try? handle.close() }
+        var state = seed
+        let chunkWords = 1 << 17  // 1 MiB
+        var remaining = size
+        var words = [UInt64](repeating: 0, count: chunkWords)
+        while remaining > 0 {
+            for index in 0..<chunkWords {
+                // xorshift64*
+                state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+                words[index] = state &* 0x2545_f491_4f6c_dd1d
+            }
+            let count = min(remaining, chunkWords * 8)
+            words.withUnsafeBytes { try? handle.write(contentsOf: Data($0.prefix(count))) }
+            remaining -= count
+        }
+        return local
+    }
+
+    /// Writes a file in the scratch directory (not served), e.g. an alternative known_hosts.
+    @discardableResult
+    public func writeScratchFile(_ name: String, _ text: String) throws -> String {
+        let path = workDirectory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    // MARK: Host keys
+
+    /// known_hosts lines for this server's host keys: plain `[127.0.0.1]:port`, or hashed.
+    public func knownHostsEntries(types: [HostKeyType]? = nil, hashed: Bool = false) throws -> String {
+        let hostField = "[\(host)]:\(port)"
+        var text = ""
+        for type in types ?? options.hostKeyTypes {
+            let publicKey = try String(contentsOfFile: hostKeyPath(type) + ".pub", encoding: .utf8)
+            let parts = publicKey.split(separator: " ")
+            text += "\(hostField) \(parts[0]) \(parts[1])\n"
+        }
+        guard hashed else { return text }
+        let file = try writeScratchFile("hash-\(Self.randomToken(6))", text)
+        defer { unlink(file); unlink(file + ".old") }
+        try Self.run("/usr/bin/ssh-keygen", ["-q", "-H", "-f", file])
+        return try String(contentsOfFile: file, encoding: .utf8)
+    }
+
+    /// The OpenSSH `SHA256:...` fingerprint of one of this server's host keys.
+    public func fingerprint(_ type: HostKeyType) throws -> String {
+        let output = try Self.run("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", hostKeyPath(type) + ".pub"])
+        return String(output.split(separator: " ")[1])
+    }
+
+    /// A fresh public key line body ("ssh-ed25519 AAAA...") that belongs to no server:
+    /// put it in known_hosts to simulate a changed host key.
+    public func unrelatedPublicKey(_ type: HostKeyType) throws -> String {
+        let path = workDirectory + "/unrelated-" + Self.randomToken(6)
+        var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", "", "-f", path]
+        if type == .ecdsa { arguments += ["-b", "256"] }
+        try Self.run("/usr/bin/ssh-keygen", arguments)
+        defer { unlink(path); unlink(path + ".pub") }
+        let parts = try String(contentsOfFile: path + ".pub", encoding: .utf8).split(separator: " ")
+        return "\(parts[0]) \(parts[1])"
+    }
+
+    private func hostKeyPath(_ type: HostKeyType) -> String { workDirectory + "/ssh_host_\(type.rawValue)_key" }
+
+    // MARK: Server processes
+
+    private func start() throws {
+        let config = workDirectory + "/sshd_config"
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        var lastLog = ""
+        for _ in 0..<5 {
+            port = try Self.freePort()
+            try configuration().write(toFile: config, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
+            process.arguments = ["-D", "-f", config, "-E", logPath]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            self.process = process
+            if waitUntilListening(process) { return }
+            lastLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            self.process = nil
+        }
+        throw TestSSHServerError("sshd did not start; its log:\n\(lastLog)")
+    }
+
+    private func configuration() -> String {
+        var lines = [
+            "ListenAddress \(host):\(port)",
+            "PidFile \(workDirectory)/sshd.pid",
+            "AuthorizedKeysFile \(workDirectory)/authorized_keys",
+            "StrictModes no",
+            "PubkeyAuthentication yes",
+            "PermitRootLogin prohibit-password",
+            "MaxStartups 100",
+            "MaxSessions 50",
+            "LogLevel VERBOSE",
+            "Subsystem sftp internal-sftp",
+        ]
+        lines += options.hostKeyTypes.map { "HostKey \(hostKeyPath($0))" }
+        switch options.authentication {
+        case .passwordAndPublicKey:
+            lines += ["UsePAM no", "PasswordAuthentication \(password == nil ? "no" : "yes")", "KbdInteractiveAuthentication no"]
+        case .keyboardInteractiveAndPublicKey:
+            lines += ["UsePAM yes", "PasswordAuthentication no", "KbdInteractiveAuthentication yes"]
+        }
+        if isChrooted {
+            lines += ["ChrootDirectory \(root)", "ForceCommand internal-sftp -d /"]
+        } else {
+            lines += ["ForceCommand internal-sftp -d \(root)"]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func waitUntilListening(_ process: Process) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if !process.isRunning { return false }
+            if Self.canConnect(host: host, port: port) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// The processes serving connections (sshd forks per connection and per privilege level).
+    public func sessionProcessIDs() -> [pid_t] {
+        guard let listener = process?.processIdentifier else { return [] }
+        return Self.descendants(of: listener)
+    }
+
+    /// Kills every connection's processes (the listener keeps accepting), as if the server
+    /// crashed mid-transfer. Returns how many processes got the signal.
+    @discardableResult
+    public func killSessions(signal: Int32 = SIGKILL) -> Int {
+        let pids = sessionProcessIDs()
+        for pid in pids { kill(pid, signal) }
+        return pids.count
+    }
+
+    /// Freezes every connection (SIGSTOP): the server stalls without closing anything.
+    @discardableResult
+    public func stallSessions() -> Int { killSessions(signal: SIGSTOP) }
+
+    /// Kills sshd and its sessions, deletes the throwaway user and every file created. Idempotent.
+    public func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        if stopped { return }
+        stopped = true
+        if let process {
+            let pids = Self.descendants(of: process.processIdentifier)
+            for pid in pids { kill(pid, SIGCONT); kill(pid, SIGKILL) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            // Session processes are reparented; wait until they are gone.
+            let deadline = Date().addingTimeInterval(5)
+            while pids.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) && Date() < deadline { usleep(10_000) }
+            self.process = nil
+        }
+        if let user = createdUser {
+            Self.userLock.lock()
+            for _ in 0..<50 {
+                if (try? Self.run("/usr/sbin/userdel", ["-f", user])) != nil { break }
+                usleep(100_000)
+            }
+            Self.userLock.unlock()
+            createdUser = nil
+        }
+        let fm = FileManager.default
+        // The chroot tree may hold files made unreadable by tests: make them removable.
+        _ = try? Self.run("/bin/chmod", ["-R", "u+rwX", root])
+        try? fm.removeItem(atPath: root)
+        if isChrooted { rmdir("/var/lib/expcards-test") }  // only when empty
+        try? fm.removeItem(atPath: workDirectory)
+    }
+
+    // MARK: Users
+
+    private static let userLock = NSLock()
+
+    private func createUser(_ name: String, password: String) throws {
+        Self.userLock.lock()
+        defer { Self.userLock.unlock() }
+        // useradd fails while another process holds /etc/passwd's lock: retry a little.
+        var lastError: Error?
+        for _ in 0..<50 {
+            do {
+                try Self.run("/usr/sbin/useradd", ["-M", "-N", "-d", "/nonexistent", "-s", "/bin/sh", name])
+                createdUser = name
+                try Self.run("/usr/sbin/chpasswd", [], input: "\(name):\(password)\n")
+                return
+            } catch {
+                lastError = error
+                if createdUser != nil { break }
+                usleep(100_000)
+            }
+        }
+        throw lastError ?? TestSSHServerError("cannot create user \(name)")
+    }
+
+    // MARK: Utilities (also handy to tests)
+
+    /// Runs a program, returns its standard output; throws with its error output on failure.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
+        try process.run()
+        if let input, let inputPipe {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inputPipe.fileHandleForWriting.close()
+        }
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestSSHServerError(
+                "\(executable) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): "
+                    + String(decoding: errData, as: UTF8.self))
+        }
+        return String(decoding: outData, as: UTF8.self)
+    }
+
+    /// SHA-256 of a local file, as lowercase hex (via coreutils' sha256sum).
+    public static func sha256(ofFile path: String) throws -> String {
+        String(try run("/usr/bin/sha256sum", ["-b", path]).prefix(64))
+    }
+
+    public static func randomToken(_ length: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<length).map { _ in alphabet.randomElement()! })
+    }
+
+    public static func makeTemporaryDirectory(prefix: String) throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/" + prefix + "XXXXXX").utf8CString)
+        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestSSHServerError("mkdtemp failed: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: result)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSSHServerError("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw TestSSHServerError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func canConnect(host: String, port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(host)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    /// Every process below `pid`, from /proc.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        var children: [pid_t: [pid_t]] = [:]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let child = pid_t(entry), let parent = parentPID(of: child) else { continue }
+            children[parent, default: []].append(child)
+        }
+        var result: [pid_t] = []
+        var queue = children[pid] ?? []
+        while let next = queue.popLast() {
+            result.append(next)
+            queue += children[next] ?? []
+        }
+        return result
+    }
+
+    private static func statFields(of pid: pid_t) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    private static func parentPID(of pid: pid_t) -> pid_t? {
+        guard let fields = statFields(of: pid), fields.count > 1 else { return nil }
+        return pid_t(fields[1])
+    }
+
+    private static func isZombie(_ pid: pid_t) -> Bool {
+        statFields(of: pid)?.first == "Z"
+    }
+}
+
+public struct TestSSHServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
