@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // Module maps only: the C libraries come from the system (Debian's -dev packages).
@@ -32,7 +33,10 @@ let package = Package(
             dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
         ),
         // EXP_CARDS: file names, parsing, validation, model, schedules, reports; knows nothing of SSH.
-        .target(name: "ExpCardsCore", dependencies: ["CZlib"]),
+        .target(
+            name: "ExpCardsCore",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "expcards",

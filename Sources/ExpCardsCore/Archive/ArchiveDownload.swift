@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+
+/// One file being downloaded into the archive, crash-safely.
+///
+/// The bytes go to a hidden partial file in the final directory, named after the remote size and
+/// mtime (`.<name>.<size>-<mtime>.part`), so an interrupted download resumes on the next try only
+/// when the remote file is unchanged. `commit` checks the size, fsyncs, keeps any earlier version
+/// as `<name>.replaced-<UTC>`, renames into place and fsyncs the directory: a file is never
+/// visible under its final name until it is complete.
+public final class ArchiveDownload {
+    public let directory: String
+    public let name: String
+    public let expectedSize: UInt64
+    public let partPath: String
+    /// Bytes already on disk (resumed) plus written.
+    public private(set) var offset: UInt64 = 0
+    /// Bytes this run found already downloaded.
+    public let resumedFrom: UInt64
+    private var fd: Int32
+    private var hasher = SHA256()
+
+    /// - Parameters:
+    ///   - directory: absolute final directory (created 0700).
+    ///   - name: the remote file name (already checked safe).
+    public init(directory: String, name: String, remoteSize: UInt64, remoteMtime: Int64) throws(ArchiveError) {
+        try FileSystem.makeDirectories(directory)
+        self.directory = directory
+        self.name = name
+        self.expectedSize = remoteSize
+        let partName = ".\(name).\(remoteSize)-\(remoteMtime).part"
+        partPath = directory + "/" + partName
+        // Partial data of another version of the file is useless: restart.
+        for stale in FileSystem.list(directory) where stale.hasPrefix(".\(name).") && stale.hasSuffix(".part") && stale != partName {
+            unlink(directory + "/" + stale)
+        }
+        let fd = open(partPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw FileSystem.fail(partPath, "create") }
+        self.fd = fd
+        fchmod(fd, 0o600)
+        var st = stat()
+        fstat(fd, &st)
+        var existing = UInt64(max(0, st.st_size))
+        if existing > remoteSize {
+            ftruncate(fd, 0)
+            existing = 0
+        }
+        // Hash what is already there, so the manifest's digest covers the whole file.
+        var hasher = SHA256()
+        if existing > 0 {
+            var buf = [UInt8](repeating: 0, count: 1 << 20)
+            var done: UInt64 = 0
+            while done < existing {
+                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, Int(existing - done)), off_t(done)) }
+                if n <= 0 { break }
+                buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                done += UInt64(n)
+            }
+            existing = done
+            ftruncate(fd, off_t(existing))
+        }
+        lseek(fd, off_t(existing), SEEK_SET)
+        self.hasher = hasher
+        offset = existing
+        resumedFrom = existing
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Appends bytes (the SFTP layer's sink).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystem.fail(partPath, "write")
+            }
+            done += n
+        }
+        hasher.update(bufferPointer: bytes)
+        offset += UInt64(bytes.count)
+    }
+
+    /// Removes the partial data (after a local write failure: on a full disk, keeping it helps no one).
+    public func discard() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(partPath)
+    }
+
+    /// Makes the file visible under its final name. Returns its SHA-256 (hex) and, when an earlier
+    /// version was there, the name it was moved to.
+    public func commit(now: Int64) throws(ArchiveError) -> (sha256: String, replaced: String?) {
+        guard offset == expectedSize else {
+            throw .sizeMismatch(path: directory + "/" + name, expected: expectedSize, actual: offset)
+        }
+        if fsync(fd) != 0 { throw FileSystem.fail(partPath, "fsync") }
+        close(fd)
+        fd = -1
+        let final = directory + "/" + name
+        var replaced: String?
+        if FileSystem.exists(final) {
+            // Nothing is ever overwritten: the earlier version stays beside the new one.
+            var candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))"
+            var n = 1
+            while FileSystem.exists(directory + "/" + candidate) {
+                n += 1
+                candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))-\(n)"
+            }
+            try FileSystem.rename(final, directory + "/" + candidate)
+            replaced = candidate
+        }
+        try FileSystem.rename(partPath, final)
+        try FileSystem.fsyncDirectory(directory)
+        let digest = hasher.finalize().map { byte in
+            let h = String(byte, radix: 16)
+            return h.count == 1 ? "0" + h : h
+        }.joined()
+        return (digest, replaced)
+    }
+}
+
+/// SHA-256 of a file, hex (for `verify`).
+public func sha256Hex(ofFile path: String) throws(ArchiveError) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileSystem.fail(path, "open") }
+    defer { close(fd) }
+    var hasher = SHA256()
+    var buf = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileSystem.fail(path, "read")
+        }
+        if n == 0 { break }
+        buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+}
