@@ -1,0 +1,31 @@
+/// What the fetcher needs from a server: list a directory, download a file from an offset.
+/// The executable adapts the SFTP library to it; the core knows nothing of SSH.
+public protocol RemoteStore: AnyObject {
+    func list(_ path: String) throws -> [RemoteEntry]
+    /// Streams the file from `offset` to its end into `sink`; rethrows the sink's errors as they are.
+    func download(_ path: String, from offset: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+    func close()
+}
+
+/// How the fetcher treats a remote error: the adapter classifies its own errors.
+public protocol RemoteFailure: Error, CustomStringConvertible {
+    /// The path does not exist (e.g. `/ROOT/expired` on a brand that says `/common/expired`).
+    var isNotFound: Bool { get }
+    /// Worth another try on a new connection (cut, stall, timeout, refused).
+    var isTransient: Bool { get }
+}
+
+public struct RemoteEntry: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case file, directory, symlink, other }
+    public var name: String
+    public var kind: Kind
+    public var size: UInt64
+    public var mtime: Int64
+
+    public init(name: String, kind: Kind, size: UInt64, mtime: Int64) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.mtime = mtime
+    }
+}
