@@ -1,0 +1,118 @@
+/// Text typed by buyers (names, e-mails) made safe and measured for a terminal or a mail.
+///
+/// Controls (C0, DEL, C1), line and paragraph separators and bidi controls become visible
+/// escapes (`\x01`, `\u{202E}`): a name must never move the cursor, recolour the terminal or
+/// reorder the line it is printed on. Quotes and backslashes stay as typed (unlike in quoted
+/// problem excerpts), so ordinary names read as they are.
+public func displaySafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if needsEscape(scalar) { out += escapeScalar(scalar) } else { out.unicodeScalars.append(scalar) }
+    }
+    return out
+}
+
+/// Scalars that act on the display rather than show: `escapedForDisplay` escapes them, and so do
+/// the bidi marks it leaves alone (LRM, RLM, ALM).
+func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
+    case 0x061C, 0x200E, 0x200F: return true
+    default: return false
+    }
+}
+
+func escapeScalar(_ scalar: Unicode.Scalar) -> String {
+    switch scalar.value {
+    case 0x061C, 0x200E, 0x200F: return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+    default: return escapedForDisplay(scalar)
+    }
+}
+
+/// Terminal columns a string takes: East Asian wide characters take two, everything else one per
+/// grapheme (combining marks join their base). Good enough for names; no locale tables.
+func displayWidth(_ text: String) -> Int {
+    var width = 0
+    for character in text { width += columns(character) }
+    return width
+}
+
+private func columns(_ character: Character) -> Int {
+    guard let v = character.unicodeScalars.first?.value else { return 0 }
+    switch v {
+    case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+        0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
+        0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+        return 2
+    default:
+        return 1
+    }
+}
+
+/// At most `width` columns: cut with `…` when longer.
+func truncated(_ text: String, to width: Int) -> String {
+    guard displayWidth(text) > width else { return text }
+    guard width > 0 else { return "" }
+    var out = ""
+    var used = 0
+    for character in text {
+        let w = columns(character)
+        if used + w > width - 1 { break }
+        out.append(character)
+        used += w
+    }
+    return out + "…"
+}
+
+/// Padded with spaces to `width` columns (left-aligned), or cut with `…` when longer.
+func padded(_ text: String, to width: Int) -> String {
+    let cut = truncated(text, to: width)
+    return cut + String(repeating: " ", count: max(0, width - displayWidth(cut)))
+}
+
+/// Right-aligned in `width` columns.
+func rightAligned(_ text: String, to width: Int) -> String {
+    String(repeating: " ", count: max(0, width - displayWidth(text))) + text
+}
+
+/// Free text (problems, warnings) broken at spaces into lines of at most `width` columns; the
+/// first line after `firstIndent`, the others after `indent`. A word longer than a line is cut.
+func wrapped(_ text: String, width: Int, firstIndent: String, indent: String) -> [String] {
+    var lines: [String] = []
+    var line = firstIndent
+    var lineHasWord = false
+    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+        var word = String(word)
+        let prefix = lineHasWord ? " " : ""
+        if displayWidth(line) + displayWidth(prefix + word) <= width {
+            line += prefix + word
+            lineHasWord = true
+            continue
+        }
+        if lineHasWord {
+            lines.append(line)
+            line = indent
+        }
+        // A word longer than a whole line: cut it into pieces.
+        while displayWidth(line) + displayWidth(word) > width {
+            let room = width - displayWidth(line)
+            var piece = ""
+            var used = 0
+            var rest = Substring(word)
+            while let c = rest.first, used + columns(c) <= room {
+                piece.append(c)
+                used += columns(c)
+                rest.removeFirst()
+            }
+            if piece.isEmpty { break }
+            lines.append(line + piece)
+            line = indent
+            word = String(rest)
+        }
+        line += word
+        lineHasWord = !word.isEmpty
+    }
+    if lineHasWord || lines.isEmpty { lines.append(line) }
+    return lines
+}

@@ -1,0 +1,102 @@
+/// `--mask`: buyers' names reduced to initials and e-mails to their first letter and domain, for a
+/// wider distribution list. Applied to the raw value, before any escaping.
+public enum Masking {
+    /// `Dupont Durant` → `D. D.`; `Jean-Pierre Martin` → `J.-P. M.`.
+    public static func name(_ name: String) -> String {
+        name.split(whereSeparator: { $0.isWhitespace }).map { word in
+            word.split(separator: "-", omittingEmptySubsequences: true).map { "\($0.first!)." }.joined(separator: "-")
+        }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// `durant@e-mail.com` → `d…@e-mail.com`; without `@`, the first letter and `…`.
+    public static func email(_ email: String) -> String {
+        guard let first = email.first else { return "" }
+        guard let at = email.lastIndex(of: "@") else { return "\(first)…" }
+        if at == email.startIndex { return String(email[at...]) }
+        return "\(first)…" + email[at...]
+    }
+
+    /// A report warning with the buyer data it quotes masked. Only the builder's name/e-mail
+    /// disagreement quotes them (`name/e-mail "A" <"a@x"> differ from "B" <"b@x">`).
+    public static func warning(_ text: String) -> String {
+        guard text.contains(": name/e-mail \"") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        var index = 0
+        while let (before, token, after) = nextQuoted(rest) {
+            out += before
+            out += remasked(token, asName: index % 2 == 0)
+            index += 1
+            rest = after
+        }
+        return out + rest
+    }
+
+    /// A file problem with the name (field 3) or e-mail (field 4) it quotes masked.
+    public static func problem(_ p: Problem) -> Problem {
+        guard p.line > 0, p.field == 3 || p.field == 4, let found = p.found else { return p }
+        var masked = p
+        if let (before, token, after) = nextQuoted(Substring(found)) {
+            masked.found = before + remasked(token, asName: p.field == 3) + after
+        }
+        return masked
+    }
+
+    /// Finds the next `"…"` excerpt in `abbreviated`'s syntax, with its optional `… (N bytes)`.
+    private static func nextQuoted(_ s: Substring) -> (Substring, Substring, Substring)? {
+        guard let open = s.firstIndex(of: "\"") else { return nil }
+        var i = s.index(after: open)
+        while i < s.endIndex {
+            if s[i] == "\\" {
+                i = s.index(after: i)
+                if i < s.endIndex { i = s.index(after: i) }
+                continue
+            }
+            if s[i] == "\"" {
+                var end = s.index(after: i)
+                let tail = s[end...]
+                if tail.hasPrefix("… ("), let close = tail.firstIndex(of: ")") { end = s.index(after: close) }
+                return (s[..<open], s[open..<end], s[end...])
+            }
+            i = s.index(after: i)
+        }
+        return nil
+    }
+
+    private static func remasked(_ token: Substring, asName: Bool) -> String {
+        let raw = unescape(token)
+        return abbreviated(Array((asName ? name(raw) : email(raw)).utf8), limit: 60)
+    }
+
+    /// Reverses `abbreviated`'s escapes (the quotes, `\t`, `\xNN`, `\u{…}`); drops the size note.
+    static func unescape(_ token: Substring) -> String {
+        var body = token
+        if let close = body.lastIndex(of: "\"") { body = body[..<close] }
+        if body.first == "\"" { body = body.dropFirst() }
+        var out = String.UnicodeScalarView()
+        var scalars = Substring.UnicodeScalarView(body.unicodeScalars)
+        while let c = scalars.popFirst() {
+            guard c == "\\", let e = scalars.popFirst() else {
+                out.append(c)
+                continue
+            }
+            switch e {
+            case "t": out.append("\t")
+            case "n": out.append("\n")
+            case "r": out.append("\r")
+            case "x":
+                let hex = String(String.UnicodeScalarView(scalars.prefix(2)))
+                scalars = scalars.dropFirst(2)
+                if let v = UInt32(hex, radix: 16), let u = Unicode.Scalar(v) { out.append(u) }
+            case "u":
+                let digits = scalars.prefix { $0 != "}" }
+                scalars = scalars.dropFirst(digits.count + 1)
+                if let v = UInt32(String(String.UnicodeScalarView(digits.dropFirst())), radix: 16), let u = Unicode.Scalar(v) {
+                    out.append(u)
+                }
+            default: out.append(e)
+            }
+        }
+        return String(out)
+    }
+}
