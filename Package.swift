@@ -1,10 +1,10 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // Swift 6 language mode (the default for tools 6.0): strict concurrency checking is on.
 import PackageDescription
 
 let package = Package(
     name: "expcards",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "expcards", targets: ["expcards"]),
         .library(name: "ExpCardsCore", targets: ["ExpCardsCore"]),
@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
         // Module maps only: the C libraries come from the system (Debian's -dev packages).
@@ -45,6 +47,8 @@ let package = Package(
                 "SFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Test support: starts a real OpenSSH sshd (internal-sftp) on 127.0.0.1 with throwaway keys.

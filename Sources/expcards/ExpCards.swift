@@ -1,11 +1,39 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
-struct ExpCards: ParsableCommand {
+struct ExpCards: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "expcards",
         abstract: "Archive and report the Lyra platform's expiring-cards (EXP_CARDS) files.",
+        discussion: """
+            The payment platform (PayZen, Systempay, Sogecommerce, Lyra) publishes on the 1st of \
+            each month at 04:00 UTC the aliases whose card expires soon, on its SFTP server, and \
+            deletes them 21 days later. expcards downloads them safely into an archive and reports \
+            the cards to renew, with the subscriptions and the money at risk.
+
+            Report on stdout, diagnostics on stderr. See expcards(1) for the exit statuses.
+            """,
         version: "0.1.0",
-        subcommands: [Check.self]
+        subcommands: [Run.self, Fetch.self, List.self, Report.self, Check.self, Verify.self, Prune.self, Config.self]
     )
+
+    static func main() async {
+        // A write past RLIMIT_FSIZE must fail with EFBIG (exit 74), not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
+        // A closed pipe (| head) ends the output quietly.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

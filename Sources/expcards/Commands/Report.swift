@@ -1,0 +1,98 @@
+import ArgumentParser
+import ExpCardsCore
+import Foundation
+import Logging
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report aliases whose card is expired or expiring, with the subscriptions and money at risk.",
+        discussion: """
+            Reads the given files, or the archive that 'fetch' fills, and reports one month of one \
+            environment: the newest month, production when there is any. Aliases are grouped by \
+            status against the alert threshold: expired (red), expiring within the threshold \
+            (orange), later.
+
+            Exit status: 0 clean; 65 when a file had problems (the report is still printed, the \
+            problems listed at its end); 66 when there is no EXP_CARDS file to report on; 64 bad \
+            usage; 78 configuration error.
+
+            Examples:
+              expcards report
+              expcards report --shop 12345678 --month 2026-11
+              expcards report --format csv --csv-dialect excel-fr > expiring.csv
+              expcards report --format json | jq '.summary'
+            """
+    )
+
+    @OptionGroup var report: ReportOptions
+    @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Argument(help: "EXP_CARDS files; default: the archive's.")
+    var files: [String] = []
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        do {
+            let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: env)
+            let code = ReportRunner(options: report, settings: settings, logger: logging.makeLogger()).run(files: files, headline: nil)
+            if code != .success { throw code }
+        } catch {
+            throw Failure.exit(error)
+        }
+    }
+}
+
+/// Builds and prints a report: shared by `report` and `run`.
+struct ReportRunner {
+    var options: ReportOptions
+    var settings: Settings
+    var logger: Logging.Logger
+
+    /// `headline`: a first line put before the report (e.g. that the fetch failed).
+    func run(files: [String], headline: String?, month: YearMonth? = nil) -> ExitCode {
+        let env = ProcessInfo.processInfo.environment
+        let paths = files.isEmpty ? ArchiveContents.reportableFiles(root: settings.archive.value) : files
+        let selection = ReportSelection(
+            paths: paths, mode: options.mode?.environment ?? settings.mode.value,
+            month: options.month.flatMap { YearMonth($0) } ?? month, shops: Set(options.shops))
+        if selection.selected.isEmpty {
+            if let headline { Output.stdout(headline + "\n") }
+            let where_ = files.isEmpty ? "in the archive \(settings.archive.value)" : "among the files given"
+            var why = "no EXP_CARDS file to report on \(where_)"
+            if let month = selection.month, let env = selection.environment { why += " for \(env.rawValue) \(month)" }
+            logger.error("\(why)")
+            for e in selection.excluded { logger.info("left out \(e.path): \(e.reason)") }
+            return .noInput
+        }
+        var o = ExpiryReport.Options(asOf: options.asOf.flatMap { Day(iso: $0) } ?? Day.todayUTC())
+        o.thresholdMonths = options.threshold ?? settings.threshold.value
+        o.horizonMonths = options.horizon
+        o.currency = options.currency.flatMap { Currency(code: $0) } ?? settings.currency.value
+        o.shopCurrencies = settings.shopCurrencies.value
+        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty)
+        var text: String
+        switch options.format {
+        case .text:
+            text = TextReport.render(report, color: options.color.enabled(environment: env), mask: options.mask)
+        case .csv:
+            text = CSVReport.render(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask)
+        case .json:
+            do { text = try JSONReport.render(report, mask: options.mask) } catch {
+                logger.error("cannot encode the report: \(error)")
+                return .software
+            }
+        }
+        if let headline, options.format == .text { text = headline + "\n" + text }
+        if let headline, options.format != .text { logger.error("\(headline)") }
+        Output.stdout(text)
+        for file in report.files where !file.isClean {
+            logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")
+        }
+        return report.filesWithProblems > 0 ? .dataError : .success
+    }
+}
+
+extension ExitCode {
+    static let software = ExitCode(70)  // EX_SOFTWARE
+}

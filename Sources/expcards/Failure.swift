@@ -1,0 +1,33 @@
+import ArgumentParser
+import ExpCardsCore
+import SFTP
+
+/// Maps every error to its sysexits code, in one place.
+enum Failure {
+    static func exitCode(for error: any Error) -> ExitCode {
+        switch error {
+        case let e as SFTPError:
+            switch e.category {
+            case .hostKey: return .protocolError
+            case .authentication: return .noPermission
+            case .network, .remoteFile, .protocolError: return .unavailable
+            }
+        case let e as ArchiveError:
+            switch e {
+            case .io, .corruptManifest: return .ioError
+            case .locked: return .tempFail
+            case .sizeMismatch: return .unavailable
+            }
+        case is Settings.Error: return .config
+        case let e as ExitCode: return e
+        default: return .unavailable
+        }
+    }
+
+    /// One line on stderr, then the exit.
+    static func exit(_ error: any Error) -> ExitCode {
+        if let code = error as? ExitCode { return code }
+        Output.stderr("expcards: error: \(error)\n")
+        return exitCode(for: error)
+    }
+}

@@ -1,0 +1,225 @@
+import Configuration
+import SystemPackage
+import ExpCardsCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The effective configuration: defaults, then the configuration file, then `EXPCARDS_*`
+/// environment variables, then flags, in increasing precedence. Each value remembers where it
+/// came from, for `expcards config`.
+struct Settings {
+    struct Value<T>: CustomStringConvertible {
+        var value: T
+        var origin: String
+        var description: String { "\(value)" }
+    }
+
+    struct Error: Swift.Error, CustomStringConvertible {
+        var description: String
+    }
+
+    var host = Value(value: "vadftp-secure.sftp.lyra-network.com", origin: "default")
+    var port = Value(value: 22, origin: "default")
+    var user = Value<String?>(value: nil, origin: "default")
+    var passwordFile = Value<String?>(value: nil, origin: "default")
+    var identityFile = Value<String?>(value: nil, origin: "default")
+    var passphraseFile = Value<String?>(value: nil, origin: "default")
+    var knownHostsFile = Value(value: (getenv("HOME").map { String(cString: $0) } ?? "") + "/.ssh/known_hosts", origin: "default")
+    var hostKey = Value<String?>(value: nil, origin: "default")
+    var shops = Value<[String]?>(value: nil, origin: "default (every shop directory found)")
+    var archive = Value(value: "", origin: "default")
+    var threshold = Value(value: 2, origin: "default")
+    var mode = Value<Environment?>(value: nil, origin: "default (both to fetch; production first to report)")
+    var timeout = Value(value: 30, origin: "default")
+    var retries = Value(value: 3, origin: "default")
+    var currency = Value(value: Currency.euro, origin: "default")
+    var shopCurrencies = Value<[String: Currency]>(value: [:], origin: "default")
+    var companyDirectory = Value(value: "/ROOT/expired", origin: "default (then /common/expired)")
+    var shopDirectory = Value(value: "%s/expired", origin: "default")
+    /// Secrets: never printed, never logged.
+    var password: String?
+    var passwordOrigin: String?
+    var passphrase: String?
+    var configFile: String?
+
+    /// Resolves everything. Throws `Settings.Error` for a configuration error (exit 78).
+    static func load(
+        archive archiveFlag: String?, config configFlag: String?, connection: ConnectionOptions?,
+        environment env: [String: String]
+    ) async throws -> Settings {
+        var s = Settings()
+        // The configuration file.
+        let configPath: String?
+        if let configFlag {
+            configPath = configFlag
+        } else if let p = env["EXPCARDS_CONFIG"], !p.isEmpty {
+            configPath = p
+        } else {
+            let xdg = env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (env["HOME"].map { $0 + "/.config" } ?? "")
+            configPath = ([xdg + "/expcards", "/etc/expcards"].flatMap { dir in ["yaml", "yml"].map { "\(dir)/config.\($0)" } })
+                .first { access($0, F_OK) == 0 }
+        }
+        var file: ConfigReader?
+        if let configPath {
+            guard access(configPath, R_OK) == 0 else {
+                throw Error(description: "configuration file \(configPath): \(String(cString: strerror(errno)))")
+            }
+            do {
+                file = ConfigReader(provider: try await FileProvider<YAMLSnapshot>(filePath: FilePath(configPath)))
+            } catch {
+                throw Error(description: "configuration file \(configPath) is not valid YAML: \(error)")
+            }
+            s.configFile = configPath
+        }
+        let environment = ConfigReader(
+            provider: EnvironmentVariablesProvider(
+                environmentVariables: env, secretsSpecifier: .specific(["EXPCARDS_PASSWORD", "EXPCARDS_PASSPHRASE"]))
+        ).scoped(to: "expcards")
+
+        func lookup<T>(_ key: String, _ get: (ConfigReader, ConfigKey) throws -> T) throws -> (T, String)? {
+            let configKey = ConfigKey(key)
+            for (reader, origin) in [(environment, "environment EXPCARDS_\(envName(key))"), (file, "file \(configPath ?? "")")] {
+                guard let reader else { continue }
+                do {
+                    return (try get(reader, configKey), origin)
+                } catch {
+                    if "\(error)".hasPrefix("Missing required config value") { continue }
+                    throw Error(description: "\(origin): \(key): \(error)")
+                }
+            }
+            return nil
+        }
+        func string(_ key: String) throws -> (String, String)? { try lookup(key) { try $0.requiredString(forKey: $1) } }
+        func int(_ key: String) throws -> (Int, String)? { try lookup(key) { try $0.requiredInt(forKey: $1) } }
+        func strings(_ key: String) throws -> ([String], String)? { try lookup(key) { try $0.requiredStringArray(forKey: $1) } }
+
+        if let (v, o) = try string("host") { s.host = .init(value: v, origin: o) }
+        if let (v, o) = try int("port") { s.port = .init(value: v, origin: o) }
+        if let (v, o) = try string("user") { s.user = .init(value: v, origin: o) }
+        if let (v, o) = try string("passwordFile") { s.passwordFile = .init(value: v, origin: o) }
+        if let (v, o) = try string("identityFile") { s.identityFile = .init(value: v, origin: o) }
+        if let (v, o) = try string("passphraseFile") { s.passphraseFile = .init(value: v, origin: o) }
+        if let (v, o) = try string("knownHostsFile") { s.knownHostsFile = .init(value: v, origin: o) }
+        if let (v, o) = try string("hostKey") { s.hostKey = .init(value: v, origin: o) }
+        if let (v, o) = try strings("shops") {
+            for shop in v where !(shop.utf8.count == 8 && shop.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }) {
+                throw Error(description: "\(o): shops: '\(shop)' is not an 8-digit shop id")
+            }
+            s.shops = .init(value: v, origin: o)
+        }
+        if let (v, o) = try string("archive") { s.archive = .init(value: v, origin: o) }
+        if let (v, o) = try int("threshold") {
+            guard (0...24).contains(v) else { throw Error(description: "\(o): threshold: 0 to 24 months, not \(v)") }
+            s.threshold = .init(value: v, origin: o)
+        }
+        if let (v, o) = try string("mode") {
+            guard let m = ModeArgument(rawValue: v) else { throw Error(description: "\(o): mode: production or test, not '\(v)'") }
+            s.mode = .init(value: m.environment, origin: o)
+        }
+        if let (v, o) = try int("timeout") {
+            guard (1...3600).contains(v) else { throw Error(description: "\(o): timeout: 1 to 3600 seconds, not \(v)") }
+            s.timeout = .init(value: v, origin: o)
+        }
+        if let (v, o) = try int("retries") {
+            guard (0...20).contains(v) else { throw Error(description: "\(o): retries: 0 to 20, not \(v)") }
+            s.retries = .init(value: v, origin: o)
+        }
+        if let (v, o) = try string("currency") {
+            guard let c = Currency(code: v) else { throw Error(description: "\(o): currency: an ISO 4217 code, not '\(v)'") }
+            s.currency = .init(value: c, origin: o)
+        }
+        if let (v, o) = try strings("shopCurrencies") {
+            var map: [String: Currency] = [:]
+            for item in v {
+                let parts = item.split(separator: "=").map(String.init)
+                guard parts.count == 2, let c = Currency(code: parts[1]) else {
+                    throw Error(description: "\(o): shopCurrencies: '\(item)' is not SHOPID=CODE (e.g. 12345678=CHF)")
+                }
+                map[parts[0]] = c
+            }
+            s.shopCurrencies = .init(value: map, origin: o)
+        }
+        if let (v, o) = try string("companyDirectory") { s.companyDirectory = .init(value: v, origin: o) }
+        if let (v, o) = try string("shopDirectory") {
+            guard v.contains("%s") else { throw Error(description: "\(o): shopDirectory must contain %s for the shop id") }
+            s.shopDirectory = .init(value: v, origin: o)
+        }
+        // Secrets: a password in the configuration file only when nobody else can read it.
+        if let (v, o) = try lookup("password", { try $0.requiredString(forKey: $1, isSecret: true) }) {
+            if o.hasPrefix("file"), let configPath, !isPrivate(configPath) {
+                throw Error(description: "\(configPath) holds a password but others can read it: chmod 600 \(configPath)")
+            }
+            s.password = v
+            s.passwordOrigin = o
+        }
+        if let p = env["EXPCARDS_PASSPHRASE"], !p.isEmpty { s.passphrase = p }
+
+        // Flags win.
+        if let archiveFlag { s.archive = .init(value: archiveFlag, origin: "flag --archive") }
+        if let c = connection {
+            if let v = c.host { s.host = .init(value: v, origin: "flag --host") }
+            if let v = c.port { s.port = .init(value: v, origin: "flag --port") }
+            if let v = c.user { s.user = .init(value: v, origin: "flag --user") }
+            if let v = c.passwordFile { s.passwordFile = .init(value: v, origin: "flag --password-file") }
+            if let v = c.identity { s.identityFile = .init(value: v, origin: "flag --identity") }
+            if let v = c.passphraseFile { s.passphraseFile = .init(value: v, origin: "flag --passphrase-file") }
+            if let v = c.knownHosts { s.knownHostsFile = .init(value: v, origin: "flag --known-hosts") }
+            if let v = c.hostKey { s.hostKey = .init(value: v, origin: "flag --host-key") }
+            if let v = c.timeout { s.timeout = .init(value: v, origin: "flag --timeout") }
+            if let v = c.retries { s.retries = .init(value: v, origin: "flag --retries") }
+        }
+        if s.archive.value.isEmpty {
+            guard let root = ArchivePath.defaultRoot(environment: env) else {
+                throw Error(description: "no archive directory: set --archive, EXPCARDS_ARCHIVE or HOME")
+            }
+            s.archive = .init(value: root, origin: "default")
+        }
+        // A password file wins over a password from the environment or the file.
+        if let path = s.passwordFile.value {
+            s.password = try readSecret(path, what: "password")
+            s.passwordOrigin = s.passwordFile.origin
+        }
+        if let path = s.passphraseFile.value { s.passphrase = try readSecret(path, what: "passphrase") }
+        return s
+    }
+
+    private static func envName(_ key: String) -> String {
+        var out = ""
+        for c in key {
+            if c.isUppercase { out += "_" }
+            out += c.uppercased()
+        }
+        return out
+    }
+
+    /// Mode without group or other read bits.
+    static func isPrivate(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return st.st_mode & 0o044 == 0
+    }
+
+    /// The first line of a secret file, which must not be readable by others.
+    private static func readSecret(_ path: String, what: String) throws -> String {
+        guard isPrivate(path) || access(path, F_OK) != 0 else {
+            throw Error(description: "\(what) file \(path) is readable by others: chmod 600 \(path)")
+        }
+        guard let f = fopen(path, "r") else {
+            throw Error(description: "\(what) file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        while true {
+            let c = fgetc(f)
+            if c == EOF || c == 0x0A { break }
+            bytes.append(UInt8(truncatingIfNeeded: c))
+            if bytes.count > 4096 { break }
+        }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else { throw Error(description: "\(what) file \(path) is empty") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
