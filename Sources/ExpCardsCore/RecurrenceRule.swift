@@ -98,8 +98,8 @@ public struct RecurrenceRule: Hashable, Sendable, CustomStringConvertible {
         func unsupported(_ reason: String) -> RecurrenceRuleError { RecurrenceRuleError(.unsupported, reason) }
 
         var body = Substring(String(text).uppercased())
-        while let c = body.first, c == " " || c == "\t" || c == "\r" || c == "\n" { body.removeFirst() }
-        while let c = body.last, c == " " || c == "\t" || c == "\r" || c == "\n" { body.removeLast() }
+        while let c = body.first, c.isWhitespace { body.removeFirst() }
+        while let c = body.last, c.isWhitespace { body.removeLast() }
         if body.hasPrefix("RRULE:") { body = body.dropFirst(6) }
         guard !body.isEmpty else { throw invalid("the rule is empty") }
         if body.contains(":") {
