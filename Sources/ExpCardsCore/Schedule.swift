@@ -208,6 +208,9 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
     private var firstMonth = 0  // year * 12 + month - 1
     private var monthCount = 0
     private var current = 0
+    /// DAILY and WEEKLY periods revisit the same month: its mask is computed once.
+    private var cachedMonth = -1
+    private var cachedMask: UInt32 = 0
 
     init(schedule: Schedule, from: Day?, through: Day?) {
         self.schedule = schedule
@@ -286,10 +289,9 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
             let lastDay = periodStart.day + 6
             // The week's days within its first month, then (if it spills over) within the next.
             let inFirst: UInt32 = ((1 << UInt32(min(lastDay, length))) - 1) & ~((1 << UInt32(periodStart.day - 1)) - 1)
-            masks[0] = schedule.monthMask(year: periodStart.year, month: periodStart.month) & inFirst
+            masks[0] = monthMask(firstMonth) & inFirst
             if lastDay > length {
-                let next = firstMonth + 1
-                masks[1] = schedule.monthMask(year: next / 12, month: next % 12 + 1) & ((1 << UInt32(lastDay - length)) - 1)
+                masks[1] = monthMask(firstMonth + 1) & ((1 << UInt32(lastDay - length)) - 1)
                 monthCount = 2
             } else {
                 monthCount = 1
@@ -298,7 +300,7 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
             periodStart = Day(daysSinceEpoch: key)
             firstMonth = periodStart.year * 12 + periodStart.month - 1
             monthCount = 1
-            masks[0] = schedule.monthMask(year: periodStart.year, month: periodStart.month) & (1 << (periodStart.day - 1))
+            masks[0] = monthMask(firstMonth) & (1 << (periodStart.day - 1))
         }
         if periodStart.year > 9999 || (upperBound.map { periodStart > $0 } ?? false) {
             finished = true
@@ -314,6 +316,14 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
         } else {
             emptyPeriods = 0
         }
+    }
+
+    private mutating func monthMask(_ index: Int) -> UInt32 {
+        if index != cachedMonth {
+            cachedMonth = index
+            cachedMask = schedule.monthMask(year: index / 12, month: index % 12 + 1)
+        }
+        return cachedMask
     }
 
     /// Keeps only the BYSETPOS-th days of the period's set (the whole period's, including days
