@@ -161,7 +161,7 @@ public struct ReportBuilder {
         }
         var list: [ExpiryReport.Alias] = []
         list.reserveCapacity(aliases.count)
-        for (alias, state) in aliases {
+        for (alias, state) in aliases.sorted(by: { $0.key < $1.key }) {  // sorted: warnings in a stable order
             if onlyShopAliases && state.shops.isEmpty { continue }
             if let count = state.recurrences, !onlyShopAliases, !state.shops.isEmpty || count > 0,
                 report.files.contains(where: { $0.kind == .shop }), count != state.subscriptions
