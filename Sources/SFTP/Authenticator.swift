@@ -60,7 +60,7 @@ struct Authenticator {
                     if code == LIBSSH2_ERROR_FILE || code == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED {
                         return "the key cannot be read: wrong passphrase, or a format libssh2 1.10 does not support"
                     }
-                    return Self.isRSAKey(privateKeyPath)
+                    return Self.isRSAKey(privateKeyPath, publicKeyPath: publicKeyPath)
                         ? "RSA keys cannot be used with OpenSSH ≥ 8.8 by libssh2 1.10 (no rsa-sha2 signatures); use an ed25519 or ecdsa key"
                         : nil
                 }
@@ -115,12 +115,16 @@ struct Authenticator {
         return tried == 0 ? "agent: holds no identities" : "agent: none of its \(tried) keys accepted"
     }
 
-    static func isRSAKey(_ path: String) -> Bool {
-        guard let file = fopen(path, "r") else { return false }
-        defer { fclose(file) }
-        var header = [CChar](repeating: 0, count: 64)
-        guard fgets(&header, 64, file) != nil else { return false }
-        return header.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.contains("RSA")
+    /// From the public key ("ssh-rsa AAAA...") when there is one, else from a PEM header.
+    static func isRSAKey(_ privateKeyPath: String, publicKeyPath: String?) -> Bool {
+        for (path, marker) in [(publicKeyPath ?? privateKeyPath + ".pub", "ssh-rsa "), (privateKeyPath, "RSA PRIVATE KEY")] {
+            guard let file = fopen(path, "r") else { continue }
+            defer { fclose(file) }
+            var header = [CChar](repeating: 0, count: 64)
+            guard fgets(&header, 64, file) != nil else { continue }
+            return header.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.contains(marker)
+        }
+        return false
     }
 }
 

@@ -22,7 +22,6 @@ final class KnownHosts {
         guard let file = fopen(path, "r") else {
             let code = errno
             if code == ENOENT { return }
-            libssh2_knownhost_free(hosts)
             throw SFTPError.knownHostsUnreadable(path: path, reason: String(cString: strerror(code)))
         }
         defer { fclose(file) }
@@ -43,7 +42,6 @@ final class KnownHosts {
             if trimmed.hasPrefix("@") {
                 // libssh2 understands neither @cert-authority nor @revoked; ignoring a
                 // revocation silently would be unsafe, so both are reported.
-                libssh2_knownhost_free(hosts)
                 throw SFTPError.knownHostsMalformed(
                     path: path, line: number,
                     reason: "markers such as \(trimmed.prefix { $0 != " " }) are not supported")
@@ -54,12 +52,12 @@ final class KnownHosts {
                 var messageLength: Int32 = 0
                 libssh2_session_last_error(session, &message, &messageLength, 0)
                 let reason = message.map { String(cString: $0) } ?? "unrecognised entry"
-                libssh2_knownhost_free(hosts)
                 throw SFTPError.knownHostsMalformed(path: path, line: number, reason: reason)
             }
         }
     }
 
+    // Also runs when init throws after storing `hosts`: the only place that frees it.
     deinit { libssh2_knownhost_free(hosts) }
 
     enum Result { case match, mismatch, notFound }

@@ -63,13 +63,12 @@ enum TCPConnector {
     }
 
     private static func attempt(_ info: addrinfo, within seconds: Double, host: String, port: Int, timeout: Int) throws -> Int32 {
-        let fd = socket(info.ai_family, info.ai_socktype, info.ai_protocol)
+        let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
         guard fd >= 0 else {
             throw SFTPError.connectFailed(host: host, port: port, reason: "socket: " + errnoText())
         }
         var keep = false
         defer { if !keep { _ = posixClose(fd) } }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
 

@@ -54,7 +54,8 @@ public final class TestSSHServer: @unchecked Sendable {
 
     /// Scratch directory for config, keys and extra files tests make (`writeScratchFile`).
     public let workDirectory: String
-    private var process: Process?
+    /// The listening sshd.
+    private var listener: pid_t?
     private var createdUser: String?
     private var stopped = false
     private let lock = NSLock()
@@ -179,6 +180,25 @@ public final class TestSSHServer: @unchecked Sendable {
         return path
     }
 
+    /// Creates a user key in the scratch directory (optionally with a passphrase) and returns
+    /// its private key path; `authorize` decides whether the server accepts it.
+    public func makeUserKey(type: String = "ed25519", passphrase: String = "", authorize: Bool = true) throws -> String {
+        let path = workDirectory + "/user-\(type)-" + Self.randomToken(6)
+        var arguments = ["-q", "-t", type, "-N", passphrase, "-C", "", "-f", path]
+        if type == "rsa" { arguments += ["-b", "2048"] }
+        try Self.run("/usr/bin/ssh-keygen", arguments)
+        if authorize {
+            let line = try String(contentsOfFile: path + ".pub", encoding: .utf8)
+            guard let handle = FileHandle(forWritingAtPath: workDirectory + "/authorized_keys") else {
+                throw TestSSHServerError("cannot open authorized_keys")
+            }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(line.utf8))
+        }
+        return path
+    }
+
     // MARK: Host keys
 
     /// known_hosts lines for this server's host keys: plain `[127.0.0.1]:port`, or hashed.
@@ -226,19 +246,13 @@ public final class TestSSHServer: @unchecked Sendable {
         for _ in 0..<5 {
             port = try Self.freePort()
             try configuration().write(toFile: config, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-            process.arguments = ["-D", "-f", config, "-E", logPath]
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            self.process = process
-            if waitUntilListening(process) { return }
-            lastLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            self.process = nil
+            let pid = try Subprocess.spawn("/usr/sbin/sshd", ["-D", "-f", config, "-E", logPath])
+            listener = pid
+            if waitUntilListening(pid) { return }
+            lastLog = log
+            kill(pid, SIGTERM)
+            Subprocess.wait(pid)
+            listener = nil
         }
         throw TestSSHServerError("sshd did not start; its log:\n\(lastLog)")
     }
@@ -271,10 +285,10 @@ public final class TestSSHServer: @unchecked Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func waitUntilListening(_ process: Process) -> Bool {
+    private func waitUntilListening(_ pid: pid_t) -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if !process.isRunning { return false }
+            if Subprocess.hasExited(pid) { return false }
             if Self.canConnect(host: host, port: port) { return true }
             usleep(20_000)
         }
@@ -283,7 +297,7 @@ public final class TestSSHServer: @unchecked Sendable {
 
     /// The processes serving connections (sshd forks per connection and per privilege level).
     public func sessionProcessIDs() -> [pid_t] {
-        guard let listener = process?.processIdentifier else { return [] }
+        guard let listener else { return [] }
         return Self.descendants(of: listener)
     }
 
@@ -306,15 +320,15 @@ public final class TestSSHServer: @unchecked Sendable {
         defer { lock.unlock() }
         if stopped { return }
         stopped = true
-        if let process {
-            let pids = Self.descendants(of: process.processIdentifier)
-            for pid in pids { kill(pid, SIGCONT); kill(pid, SIGKILL) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            // Session processes are reparented; wait until they are gone.
+        if let pid = listener {
+            // Sessions first, deepest first, so each parent reaps its children; then the listener.
+            let sessions = Self.descendants(of: pid)
+            for session in sessions.reversed() { kill(session, SIGCONT); kill(session, SIGKILL) }
             let deadline = Date().addingTimeInterval(5)
-            while pids.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) && Date() < deadline { usleep(10_000) }
-            self.process = nil
+            while sessions.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) && Date() < deadline { usleep(5_000) }
+            kill(pid, SIGTERM)
+            Subprocess.wait(pid)
+            listener = nil
         }
         if let user = createdUser {
             Self.userLock.lock()
@@ -362,29 +376,7 @@ public final class TestSSHServer: @unchecked Sendable {
     /// Runs a program, returns its standard output; throws with its error output on failure.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let inputPipe = input.map { _ in Pipe() }
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
-        try process.run()
-        if let input, let inputPipe {
-            inputPipe.fileHandleForWriting.write(Data(input.utf8))
-            try? inputPipe.fileHandleForWriting.close()
-        }
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSSHServerError(
-                "\(executable) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): "
-                    + String(decoding: errData, as: UTF8.self))
-        }
-        return String(decoding: outData, as: UTF8.self)
+        try Subprocess.run(executable, arguments, input: input)
     }
 
     /// SHA-256 of a local file, as lowercase hex (via coreutils' sha256sum).
@@ -406,7 +398,7 @@ public final class TestSSHServer: @unchecked Sendable {
     }
 
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestSSHServerError("socket failed") }
         defer { close(fd) }
         var address = sockaddr_in()
@@ -425,7 +417,7 @@ public final class TestSSHServer: @unchecked Sendable {
     }
 
     static func canConnect(host: String, port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
