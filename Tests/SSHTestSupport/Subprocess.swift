@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +49,11 @@ public enum Subprocess {
     }
 
     /// Starts a program with its standard streams on /dev/null unless given; returns its pid.
-    public static func spawn(_ executable: String, _ arguments: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) throws -> pid_t {
+    /// With `newProcessGroup`, `kill(-pid, ...)` reaches the program and its children.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
+        newProcessGroup: Bool = false
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -68,12 +74,19 @@ public enum Subprocess {
         for signal in [SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
+        spawnLock.lock()
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        spawnLock.unlock()
         guard rc == 0 else {
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(rc)))")
         }
@@ -97,7 +110,13 @@ public enum Subprocess {
         return waitpid(pid, &status, WNOHANG) != 0
     }
 
-    private static func makePipe() throws -> (read: Int32, write: Int32) {
+    /// Serialises pipe creation with spawning, so no child inherits another's pipe end
+    /// between `pipe` and `fcntl(FD_CLOEXEC)` (Linux Glibc does not export `pipe2` to Swift).
+    private static let spawnLock = NSLock()
+
+    static func makePipe() throws -> (read: Int32, write: Int32) {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else {
             throw Failure(description: "pipe: \(String(cString: strerror(errno)))")

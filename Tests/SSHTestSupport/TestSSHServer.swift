@@ -56,6 +56,10 @@ public final class TestSSHServer: @unchecked Sendable {
     public let workDirectory: String
     /// The listening sshd.
     private var listener: pid_t?
+    /// Cleans up if the test process dies without calling `stop()` (a crash, a kill).
+    private var watchdog: pid_t?
+    /// Write end of the watchdog's stdin: the kernel closes it when this process dies.
+    private var watchdogPipe: Int32 = -1
     private var createdUser: String?
     private var stopped = false
     private let lock = NSLock()
@@ -97,6 +101,7 @@ public final class TestSSHServer: @unchecked Sendable {
         }
 
         do {
+            try startWatchdog()
             if let password { try createUser(username, password: password) }
             try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "expcards-test-user", "-f", userPrivateKeyPath])
             try fm.copyItem(atPath: userPublicKeyPath, toPath: workDirectory + "/authorized_keys")
@@ -320,12 +325,23 @@ public final class TestSSHServer: @unchecked Sendable {
         defer { lock.unlock() }
         if stopped { return }
         stopped = true
+        if let watchdog {
+            kill(watchdog, SIGKILL)
+            Subprocess.wait(watchdog)
+            close(watchdogPipe)
+            self.watchdog = nil
+        }
         if let pid = listener {
-            // Sessions first, deepest first, so each parent reaps its children; then the listener.
-            let sessions = Self.descendants(of: pid)
-            for session in sessions.reversed() { kill(session, SIGCONT); kill(session, SIGKILL) }
-            let deadline = Date().addingTimeInterval(5)
-            while sessions.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) && Date() < deadline { usleep(5_000) }
+            // Sessions first, leaves only: each parent then reaps its child and exits by itself,
+            // so nothing is left for init to reap. Then whatever remains, then the listener.
+            let tree = Self.descendantTree(of: pid)
+            for (session, _) in tree { kill(session, SIGCONT) }
+            let parents = Set(tree.map(\.parent))
+            for (session, _) in tree where !parents.contains(session) { kill(session, SIGKILL) }
+            let deadline = Date().addingTimeInterval(3)
+            // Zombies count: the listener must reap them before it goes, or init inherits them.
+            while !Self.descendantTree(of: pid, includingZombies: true).isEmpty && Date() < deadline { usleep(5_000) }
+            for session in Self.descendants(of: pid) { kill(session, SIGKILL) }
             kill(pid, SIGTERM)
             Subprocess.wait(pid)
             listener = nil
@@ -345,6 +361,25 @@ public final class TestSSHServer: @unchecked Sendable {
         try? fm.removeItem(atPath: root)
         if isChrooted { rmdir("/var/lib/expcards-test") }  // only when empty
         try? fm.removeItem(atPath: workDirectory)
+    }
+
+    /// A shell that waits for this process to end, then kills sshd and removes the user and
+    /// the directories: `stop()` cannot run after a crash, and tests must leave nothing behind.
+    private func startWatchdog() throws {
+        let script = """
+            read _ignored
+            [ -f "$3/sshd.pid" ] && kill -TERM "$(cat "$3/sshd.pid")" 2>/dev/null && sleep 0.3
+            [ -n "$1" ] && /usr/sbin/userdel -f "$1" 2>/dev/null
+            chmod -R u+rwX "$2" 2>/dev/null; rm -rf "$2" "$3"
+            rmdir /var/lib/expcards-test 2>/dev/null
+            exit 0
+            """
+        let pipe = try Subprocess.makePipe()
+        defer { close(pipe.read) }
+        watchdogPipe = pipe.write
+        watchdog = try Subprocess.spawn(
+            "/bin/sh", ["-c", script, "expcards-sshd-watchdog", password == nil ? "" : username, root, workDirectory],
+            stdin: pipe.read)
     }
 
     // MARK: Users
@@ -431,19 +466,23 @@ public final class TestSSHServer: @unchecked Sendable {
         }
     }
 
-    /// Every process below `pid`, from /proc.
+    /// Every process below `pid`, from /proc (zombies excluded: they are only waiting to be reaped).
     static func descendants(of pid: pid_t) -> [pid_t] {
+        descendantTree(of: pid).map(\.pid)
+    }
+
+    static func descendantTree(of pid: pid_t, includingZombies: Bool = false) -> [(pid: pid_t, parent: pid_t)] {
         var children: [pid_t: [pid_t]] = [:]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
             guard let child = pid_t(entry), let parent = parentPID(of: child) else { continue }
             children[parent, default: []].append(child)
         }
-        var result: [pid_t] = []
-        var queue = children[pid] ?? []
-        while let next = queue.popLast() {
-            result.append(next)
-            queue += children[next] ?? []
+        var result: [(pid: pid_t, parent: pid_t)] = []
+        var queue = (children[pid] ?? []).map { ($0, pid) }
+        while let (next, parent) = queue.popLast() {
+            if includingZombies || !isZombie(next) { result.append((next, parent)) }
+            queue += (children[next] ?? []).map { ($0, next) }
         }
         return result
     }
