@@ -78,7 +78,14 @@ func rightAligned(_ text: String, to width: Int) -> String {
 
 /// Free text (problems, warnings) broken at spaces into lines of at most `width` columns; the
 /// first line after `firstIndent`, the others after `indent`. A word longer than a line is cut.
+/// A no-break space (U+00A0) holds two words together and is written as a plain space.
 func wrapped(_ text: String, width: Int, firstIndent: String, indent: String) -> [String] {
+    wrappedKeepingNoBreakSpaces(text, width: width, firstIndent: firstIndent, indent: indent).map {
+        $0.contains("\u{00A0}") ? String($0.map { $0 == "\u{00A0}" ? " " : $0 }) : $0
+    }
+}
+
+private func wrappedKeepingNoBreakSpaces(_ text: String, width: Int, firstIndent: String, indent: String) -> [String] {
     var lines: [String] = []
     var line = firstIndent
     var lineHasWord = false

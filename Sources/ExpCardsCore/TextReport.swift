@@ -65,11 +65,11 @@ private struct TextReportWriter {
     func money(_ amounts: [String: Int64]) -> String {
         amounts.keys.sorted().map { code in
             let minor = amounts[code]!
-            return code + " " + (Currency(code: code)?.format(minor) ?? String(minor))
+            return code + nbsp + (Currency(code: code)?.format(minor) ?? String(minor))
         }.joined(separator: " + ")
     }
 
-    func money(_ minor: Int64, _ currency: Currency) -> String { currency.code + " " + currency.format(minor) }
+    func money(_ minor: Int64, _ currency: Currency) -> String { currency.code + nbsp + currency.format(minor) }
 
     var totalAtRisk: [String: Int64] {
         var total: [String: Int64] = [:]
@@ -90,29 +90,41 @@ private struct TextReportWriter {
     // MARK: Verdict and title
 
     mutating func verdict() {
-        var head: String
         let problems = report.problemCount, warnings = report.warningCount
+        let word: String
+        var head: String
+        var warningsPart = ""
         if problems > 0 {
-            head = style.apply("1;31", "PROBLEMS") + ": " + plural(report.filesWithProblems, "file")
-                + " with " + plural(problems, "problem")
-            if warnings > 0 { head += ", " + plural(warnings, "warning") }
+            word = "PROBLEMS"
+            head = ": " + plural(report.filesWithProblems, "file") + " with " + plural(problems, "problem")
+            if warnings > 0 { warningsPart = ", " + plural(warnings, "warning") }
         } else if warnings > 0 {
-            head = style.apply("1;38;5;208", "WARNING") + ": " + plural(warnings, "warning")
+            word = "WARNING"
+            head = ": " + plural(warnings, "warning")
         } else {
-            head = style.apply("1", "OK")
+            word = "OK"
+            head = ""
         }
-        var figures = "\(count(.expired)) expired, \(count(.expiring)) \(expiringPhrase)"
-        if count(.later) > 0 { figures += ", \(count(.later)) later" }
-        var parts = [head, figures]
-        let total = totalAtRisk
-        if total.values.contains(where: { $0 != 0 }) {
-            parts.append(money(total.filter { $0.value != 0 }) + " at risk")
+        let figures = "\(count(.expired)) expired, \(count(.expiring)) \(expiringPhrase)"
+        let later = count(.later) > 0 ? ", \(count(.later)) later" : ""
+        var money = ""
+        let total = totalAtRisk.filter { $0.value != 0 }
+        if !total.isEmpty {
+            money = " · " + self.money(total).replacingNoBreakSpaces() + " at risk"
         } else if !report.subscriptions.isEmpty {
-            parts.append("nothing at risk")
+            money = " · nothing at risk"
         }
-        let text = parts.joined(separator: " · ")
-        // The verdict is one line, whatever it costs: a mail preview shows only that.
-        line(style.enabled ? text : truncated(text, to: width))
+        // One line, whatever it costs: a mail preview shows only that. The least useful parts go
+        // first (later cards, then the warning count when there are problems); then it is cut.
+        var candidates = [
+            head + warningsPart + " · " + figures + later + money,
+            head + warningsPart + " · " + figures + money,
+            head + " · " + figures + money,
+            head + " · \(count(.expired)) expired, \(count(.expiring)) expiring" + money,
+        ]
+        candidates = candidates.filter { displayWidth(word + $0) <= width } + [truncated(head + " · " + figures + money, to: width - word.count)]
+        let colour = word == "PROBLEMS" ? "1;31" : word == "WARNING" ? "1;38;5;208" : "1"
+        line(style.apply(colour, word) + candidates[0])
     }
 
     mutating func title() {
@@ -153,7 +165,7 @@ private struct TextReportWriter {
             let (a, subs, risk) = rows[i]
             let text = "  " + style.status(s, padded(labels[i], to: labelW)) + "  " + rightAligned(a, to: aW) + "  "
                 + rightAligned(subs, to: sW) + "  "
-            line(text + truncated(risk, to: width - (2 + labelW + 2 + aW + 2 + sW + 2)))
+            line(text + truncated(risk.replacingNoBreakSpaces(), to: width - (2 + labelW + 2 + aW + 2 + sW + 2)))
         }
         paragraph(
             "At risk: the charges due after the card's expiry, from \(options.asOf) to \(report.horizonEnd).",
@@ -166,25 +178,31 @@ private struct TextReportWriter {
         var alias: Int
         var name: Int
         var email: Int
+        /// 0: no shops column (at most one shop in the report: it would say nothing).
         var shops: Int
         static let subs = 4
     }
 
     func shopsText(_ shops: [String]) -> String {
-        if shops.isEmpty { return "-" }
-        let all = shops.joined(separator: " ")
-        return all.count <= 17 ? all : shops[0] + " +\(shops.count - 1)"
+        switch shops.count {
+        case 0: "-"
+        case 1: shops[0]
+        default: "\(shops.count) shops"
+        }
     }
 
+    /// Expiry and alias in full (a platform alias is 32 characters); name and e-mail share what is
+    /// left, the e-mail favoured (it is longer, and how ops reach the buyer).
     lazy var columns: AliasColumns = {
         let aliases = report.aliases
+        let shopCount = Set(aliases.flatMap(\.shops)).count
         let aliasW = min(max(5, aliases.map { displayWidth(displaySafe($0.alias)) }.max() ?? 0), 32)
-        let shopsW = max(5, aliases.map { displayWidth(shopsText($0.shops)) }.max() ?? 0)
+        let shopsW = shopCount < 2 ? 0 : max(5, aliases.map { displayWidth(shopsText($0.shops)) }.max() ?? 0)
         let nameN = max(4, aliases.map { displayWidth(name($0.name)) }.max() ?? 0)
         let emailN = max(6, aliases.map { displayWidth(email($0.email)) }.max() ?? 0)
-        let fixed = 4 + 10 + 2 + aliasW + 2 + 2 + 2 + AliasColumns.subs + 2 + shopsW
+        let fixed = 4 + 10 + 2 + aliasW + 2 + 2 + 2 + AliasColumns.subs + (shopsW == 0 ? 0 : 2 + shopsW)
         let room = width - fixed
-        var nameW = min(nameN, max(room - emailN, room * 2 / 5))
+        var nameW = min(nameN, max(room * 2 / 5, room - emailN))
         let emailW = min(emailN, room - nameW)
         nameW = min(nameN, room - emailW)
         return AliasColumns(alias: aliasW, name: nameW, email: emailW, shops: shopsW)
@@ -214,7 +232,8 @@ private struct TextReportWriter {
         line(heading + " · " + plural(aliases.count, "card") + " " + scope)
         let c = columns
         line("    " + padded("Expiry", to: 10) + "  " + padded("Alias", to: c.alias) + "  " + padded("Name", to: c.name)
-            + "  " + padded("E-mail", to: c.email) + "  " + rightAligned("Subs", to: AliasColumns.subs) + "  Shops")
+            + "  " + padded("E-mail", to: c.email) + "  " + rightAligned("Subs", to: AliasColumns.subs)
+            + (c.shops == 0 ? "" : "  Shops"))
         var month: YearMonth?
         for a in aliases {
             let m = YearMonth(a.expiry)
@@ -224,8 +243,8 @@ private struct TextReportWriter {
             }
             line("    " + style.status(status, a.expiry.description) + "  " + padded(displaySafe(a.alias), to: c.alias)
                 + "  " + padded(name(a.name), to: c.name) + "  " + padded(email(a.email), to: c.email) + "  "
-                + rightAligned(String(a.subscriptions), to: AliasColumns.subs) + "  "
-                + truncated(displaySafe(shopsText(a.shops)), to: c.shops))
+                + rightAligned(String(a.subscriptions), to: AliasColumns.subs)
+                + (c.shops == 0 ? "" : "  " + truncated(displaySafe(shopsText(a.shops)), to: c.shops)))
         }
     }
 
@@ -261,11 +280,11 @@ private struct TextReportWriter {
             var amounts: [String: Int64] = [:]
             for x in atRisk { if let v = x.risk.amountAtRisk { amounts[x.currency.code, default: 0] &+= v } }
             var head = "Shop \(s.shopId)"
-            if let label = report.shopLabels[s.shopId] { head += " " + displaySafe(label) }
+            if let label = report.shopLabels[s.shopId] { head += " (" + displaySafe(label) + ")" }
             head += " · " + (atRisk.isEmpty ? "none at risk" : plural(atRisk.count, "subscription") + " at risk")
             if amounts.values.contains(where: { $0 != 0 }) { head += ", " + money(amounts.filter { $0.value != 0 }) }
             let other = all.count - atRisk.count
-            if other > 0 { head += " · " + plural(other, "other") + " with no charge after the expiry" }
+            if other > 0 { head += " · \(other) not at risk (no charge after the expiry)" }
             blank()
             paragraph(head, indent: "  ", hanging: "    ")
             for x in atRisk { subscription(x, subW: subW, nameW: nameW) }
@@ -314,17 +333,18 @@ private struct TextReportWriter {
             let state = f.unreadable != nil && f.problems.isEmpty ? "UNREADABLE" : (f.isClean ? "OK" : "FAIL")
             var text = f.path + " (" + facts.joined(separator: ", ") + ")"
             if problems > 0 { text += ": " + plural(problems, "problem") }
-            let tag = state == "OK" ? state : style.red(state)
-            let lines = wrapped(displaySafe(text), width: width - 2 - state.count - 1, firstIndent: "", indent: "  ")
-            for (i, l) in lines.enumerated() { line((i == 0 ? "  " + tag + " " : "  " + String(repeating: " ", count: state.count + 1)) + l) }
-            if let unreadable = f.unreadable { paragraph(unreadable, indent: "      ", hanging: "        ") }
+            let tagW = max(4, state.count)
+            let tag = state == "OK" ? padded(state, to: tagW) : style.red(padded(state, to: tagW))
+            let lines = wrapped(displaySafe(text), width: width - 2 - tagW - 2, firstIndent: "", indent: "  ")
+            for (i, l) in lines.enumerated() { line("  " + (i == 0 ? tag : String(repeating: " ", count: tagW)) + "  " + l) }
+            if let unreadable = f.unreadable { paragraph(unreadable, indent: "        ", hanging: "          ") }
             for p in f.problems {
                 let p = mask ? Masking.problem(p) : p
                 var place = ""
                 if p.line > 0 { place = "line \(p.line)" + (p.field > 0 ? ", field \(p.field)" : "") + ": " }
-                paragraph(place + p.message, indent: "      ", hanging: "        ")
+                paragraph(place + p.message, indent: "        ", hanging: "          ")
             }
-            for w in f.warnings { paragraph("warning: " + w, indent: "      ", hanging: "        ") }
+            for w in f.warnings { paragraph("warning: " + w, indent: "        ", hanging: "          ") }
         }
         guard !report.excluded.isEmpty else { return }
         blank()
@@ -338,4 +358,11 @@ private struct TextReportWriter {
         line(style.bold("WARNINGS") + " · \(report.warnings.count)")
         for w in report.warnings { paragraph("- " + (mask ? Masking.warning(w) : w), indent: "  ", hanging: "    ") }
     }
+}
+
+/// Joins a currency code to its amount so that wrapping never separates them; printed as a space.
+private let nbsp = "\u{00A0}"
+
+extension String {
+    fileprivate func replacingNoBreakSpaces() -> String { String(map { $0 == "\u{00A0}" ? " " : $0 }) }
 }
