@@ -75,6 +75,19 @@ struct NetworkFailureTests {
         #expect(Date().timeIntervalSince(start) < 3)
     }
 
+    @Test("IPv6: connects to ::1")
+    func ipv6() throws {
+        let server = try makeServer(.init(listenOnIPv6: true))
+        defer { server.stop() }
+        let configuration = SFTPConfiguration(
+            host: "::1", port: server.port, user: server.username,
+            hostKeyPolicy: .pinned(sha256: try server.fingerprint(.ed25519)),
+            authentication: [.publicKey(privateKeyPath: server.userPrivateKeyPath, publicKeyPath: nil, passphrase: nil)])
+        let client = try SFTPClient(configuration: configuration, logger: testLogger)
+        defer { client.close() }
+        #expect(try client.list("shop1/expired").count == 1)
+    }
+
     @Test("connection refused and unresolvable names are network errors")
     func refusedAndUnresolved() throws {
         let port = try SilentListener().closedPort()

@@ -30,9 +30,12 @@ public final class TestSSHServer: @unchecked Sendable {
     public struct Options: Sendable {
         public var hostKeyTypes: [HostKeyType]
         public var authentication: Authentication
-        public init(hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey) {
+        /// Also listen on [::1] (same port), to test IPv6.
+        public var listenOnIPv6: Bool
+        public init(hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey, listenOnIPv6: Bool = false) {
             self.hostKeyTypes = hostKeyTypes
             self.authentication = authentication
+            self.listenOnIPv6 = listenOnIPv6
         }
     }
 
@@ -265,6 +268,7 @@ public final class TestSSHServer: @unchecked Sendable {
     private func configuration() -> String {
         var lines = [
             "ListenAddress \(host):\(port)",
+            options.listenOnIPv6 ? "ListenAddress [::1]:\(port)" : "",
             "PidFile \(workDirectory)/sshd.pid",
             "AuthorizedKeysFile \(workDirectory)/authorized_keys",
             "StrictModes no",
