@@ -6,21 +6,20 @@ import Darwin
 
 /// Opens the TCP connection libssh2 runs over: libssh2 does not connect sockets itself, and a
 /// plain blocking `connect` can wait minutes. Every resolved address (IPv6 and IPv4) is tried
-/// in turn, non-blocking with `poll`, all within one deadline.
+/// in turn, non-blocking with `poll`, all within one deadline (name resolution included).
 enum TCPConnector {
     static func connect(host: String, port: Int, timeout: Int) throws -> Int32 {
         let deadline = Monotonic.now() + Double(timeout)
-        let addresses = try resolve(host: host, port: port)
-        defer { freeaddrinfo(addresses.head) }
+        let addresses = try HostResolver.resolve(host: host, port: port, timeout: Double(timeout))
 
         var lastError: SFTPError = .connectFailed(host: host, port: port, reason: "no usable address")
-        for (index, info) in addresses.list.enumerated() {
+        for (index, address) in addresses.enumerated() {
             let remaining = deadline - Monotonic.now()
             if remaining <= 0 { break }
             // Leave time for the addresses after this one, but give the last one all that is left.
-            let budget = remaining / Double(addresses.list.count - index)
+            let budget = remaining / Double(addresses.count - index)
             do {
-                let fd = try attempt(info, within: budget, host: host, port: port, timeout: timeout)
+                let fd = try attempt(address, within: budget, host: host, port: port, timeout: timeout)
                 configure(fd, timeout: timeout)
                 return fd
             } catch let error as SFTPError {
@@ -33,37 +32,8 @@ enum TCPConnector {
         throw lastError
     }
 
-    private struct AddressList {
-        var head: UnsafeMutablePointer<addrinfo>?
-        var list: [addrinfo]
-    }
-
-    private static func resolve(host: String, port: Int) throws -> AddressList {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        hints.ai_protocol = Int32(IPPROTO_TCP)
-        var head: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &head)
-        guard rc == 0 else {
-            let reason = rc == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(rc))
-            throw SFTPError.nameNotResolved(host: host, reason: reason)
-        }
-        var list: [addrinfo] = []
-        var node = head
-        while let current = node {
-            list.append(current.pointee)
-            node = current.pointee.ai_next
-        }
-        return AddressList(head: head, list: list)
-    }
-
-    private static func attempt(_ info: addrinfo, within seconds: Double, host: String, port: Int, timeout: Int) throws -> Int32 {
-        let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
+    private static func attempt(_ address: ResolvedAddress, within seconds: Double, host: String, port: Int, timeout: Int) throws -> Int32 {
+        let fd = socket(address.family, address.socketType | Int32(SOCK_CLOEXEC.rawValue), address.socketProtocol)
         guard fd >= 0 else {
             throw SFTPError.connectFailed(host: host, port: port, reason: "socket: " + errnoText())
         }
@@ -72,7 +42,10 @@ enum TCPConnector {
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
 
-        if posixConnect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+        let connected = address.bytes.withUnsafeBytes {
+            posixConnect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+        }
+        if connected != 0 {
             guard errno == EINPROGRESS else { throw connectError(errno, host: host, port: port) }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let deadline = Monotonic.now() + seconds
@@ -125,7 +98,7 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 
 // The module's own `connect`/`close` names would shadow the C functions.
 @inline(__always) func posixClose(_ fd: Int32) -> Int32 { close(fd) }
-@inline(__always) func posixConnect(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>!, _ length: socklen_t) -> Int32 {
+@inline(__always) func posixConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
     connect(fd, address, length)
 }
 

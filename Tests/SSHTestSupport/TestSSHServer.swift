@@ -261,6 +261,7 @@ public final class TestSSHServer: @unchecked Sendable {
             kill(pid, SIGTERM)
             Subprocess.wait(pid)
             listener = nil
+            unlink(logPath)
         }
         throw TestSSHServerError("sshd did not start; its log:\n\(lastLog)")
     }
@@ -294,12 +295,15 @@ public final class TestSSHServer: @unchecked Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// True once this sshd logged that it listens. (A successful connect is not proof: when two
+    /// servers drew the same free port, the loser exits and the port answers for the winner.)
     private func waitUntilListening(_ pid: pid_t) -> Bool {
         let deadline = Date().addingTimeInterval(10)
+        let ready = "Server listening on \(host) port \(port)."
         while Date() < deadline {
             if Subprocess.hasExited(pid) { return false }
-            if Self.canConnect(host: host, port: port) { return true }
-            usleep(20_000)
+            if log.contains(ready) && Self.canConnect(host: host, port: port) { return true }
+            usleep(10_000)
         }
         return false
     }
