@@ -252,6 +252,17 @@ public final class Fetcher {
                 onEvent(.failed(file, error: "\(error)"))
             }
         }
+        // Months missing between the oldest and the newest archived: purged before anyone fetched them.
+        for env in Environment.allCases {
+            let months = Set(manifest.files.keys.compactMap { key -> YearMonth? in
+                guard let name = ExpCardsFileName(String(key.split(separator: "/").last ?? "")), name.environment == env else { return nil }
+                return name.month
+            })
+            let gaps = PurgeSchedule.gaps(in: months)
+            if !gaps.isEmpty {
+                warn("the archive has no \(env.rawValue) file of \(gaps.map(\.description).joined(separator: ", ")): purged from the server before anyone fetched them", into: &outcome.warnings)
+            }
+        }
         return outcome
     }
 

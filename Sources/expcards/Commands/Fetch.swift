@@ -90,7 +90,8 @@ struct FetchRunner {
             checkFile: { ExpCardsParser.parse(path: $0).problems.count },
             onEvent: { [logger] event in
                 switch event {
-                case .companyDirectory(let dir): logger.info("company directory: \(dir)")
+                case .companyDirectory(let dir):
+                    if dir == "/ROOT/expired" { logger.info("company directory: \(dir)") } else { logger.notice("company directory: \(dir) (no /ROOT/expired on this server)") }
                 case .warning(let text): logger.warning("\(text)")
                 case .willFetch(let count, let bytes, let bound):
                     logger.info("\(count) file\(count == 1 ? "" : "s") to fetch (\(bytes) bytes); a stalled file is given up after at most \(bound) s")
@@ -117,7 +118,8 @@ struct FetchRunner {
         for f in listed { summary += "\(verb) \(f.archiveDirectory)/\(f.entry.name) (\(f.entry.size) bytes)\n" }
         for (f, e) in outcome.failed { summary += "FAILED \(f.remotePath): \(e)\n" }
         let archived = outcome.listing.files.filter { $0.state == .archived }.count
-        summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(outcome.failed.count) failed\n"
+        summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(outcome.failed.count) failed"
+            + " (company directory \(outcome.listing.companyDirectory ?? "none"), \(outcome.listing.shopDirectories.count) shop director\(outcome.listing.shopDirectories.count == 1 ? "y" : "ies"))\n"
         var codes: [ExitCode] = []
         if !outcome.failed.isEmpty { codes.append(.unavailable) }
         let manifest = try Manifest.load(root: root)

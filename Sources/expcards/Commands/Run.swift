@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
                 fetchCode = .unavailable
                 headline = "FETCH INCOMPLETE: \(result.outcome.failed.count) file(s) could not be downloaded; this report is from the archive."
             }
-            if !logging.quiet { Output.stderr(result.summary) }
+            if logging.verbose { Output.stderr(result.summary) }
         } catch {
             fetchCode = Failure.exit(error)
             headline = "FETCH FAILED (exit \(fetchCode.rawValue)): \(error); this report is from the archive."

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the built `expcards` binary, as cron or ops would, and captures what it prints.
+enum CLI {
+    struct Result: CustomStringConvertible {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+    }
+
+    /// `.build/<config>/expcards`, beside the test bundle (or `$EXPCARDS_BIN`).
+    static var binary: String {
+        if let bin = ProcessInfo.processInfo.environment["EXPCARDS_BIN"] { return bin }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("expcards").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/expcards").path
+    }
+
+    /// Runs with a clean environment (plus `environment`), no stdin, and a time limit.
+    ///
+    /// posix_spawn with stdout and stderr sent to files, and waitpid: no pipe another child could
+    /// inherit and hold open, no reaping left to a run loop.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> Result {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let outPath = dir + "/stdout", errPath = dir + "/stderr"
+        var env = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8"]
+        env.merge(environment) { $1 }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        guard rc == 0 else { throw CLIError(description: "cannot start \(binary): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw CLIError(description: "waitpid: \(String(cString: strerror(errno)))") }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                Issue.record("expcards \(arguments) still running after \(timeout) s: killed")
+                break
+            }
+            usleep(10_000)
+        }
+        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
+        let err = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+        return Result(status: exitStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    struct CLIError: Error, CustomStringConvertible { var description: String }
+}
+
+/// A scratch directory, removed by the caller.
+func scratchDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("expcards-cli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+enum Samples {
+    static let companyName = "201806.EXP_CARDS.MA-ENS.T.csv"
+    static let company = """
+        00;EXP_CARDS;T;20180622;162639
+        02;0cbb70b8f9634f2ebdb10674a8e3af4f;Dupont Durant;Durant@e-mail.com;20180722;0
+        02;86d73ae99c38423fbba535d04acd2314;Axel Kant;kant@e-mail.com;20180722;0
+        01;6;20180622;162639
+
+        """
+    static let shopName = "201806.87654321.EXP_CARDS.PDV.P.csv"
+    static let shop = """
+        "00";"EXP_CARDS";"P";"87654321";"20180622";"162416"
+        "02";"91ca494b80d338a67ef06f3450b845cf";"Dupont Durant";"Durant@e-mail.com";"20180630";"REC_91ca494b80d338a67ef06f3450b845cf";"0/12";"RRULE:FREQ=MONTHLY;COUNT=12;BYMONTHDAY=15";"20180501";"2000";"";"0"
+        "01";"1";"1";"20180622";"162416"
+
+        """
+
+    /// A clean company file of `month` (YYYYMM) and environment with the given aliases.
+    static func company(month: String, env: String = "P", aliases: [(String, String)]) -> String {
+        var lines = ["00;EXP_CARDS;\(env);\(month)01;040000"]
+        for (alias, expiry) in aliases { lines.append("02;\(alias);Zoé Martin;zoe@example.fr;\(expiry);1") }
+        lines.append("01;\(aliases.count);\(month)01;040500")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A clean shop file of `month` with one subscription per alias.
+    static func shop(month: String, shop: String, env: String = "P", aliases: [(String, String)]) -> String {
+        var lines = [#""00";"EXP_CARDS";"\#(env)";"\#(shop)";"\#(month)01";"040000""#]
+        for (alias, expiry) in aliases {
+            lines.append(#""02";"\#(alias)";"Zoé Martin";"zoe@example.fr";"\#(expiry)";"SUB-\#(alias)";"3/12";"RRULE:FREQ=MONTHLY;BYMONTHDAY=10";"20260110";"1990";"";"0""#)
+        }
+        lines.append(#""01";"\#(aliases.count)";"\#(aliases.count)";"\#(month)01";"040500""#)
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@Suite struct ReportCommandTests {
+    @Test func exitCodesOfReport() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shop = dir + "/" + Samples.shopName
+        let company = dir + "/" + Samples.companyName
+        try Samples.shop.write(toFile: shop, atomically: true, encoding: .utf8)
+        try Samples.company.write(toFile: company, atomically: true, encoding: .utf8)
+        let clean = try CLI.run(["report", "--as-of", "2018-07-01", shop])
+        #expect(clean.status == 0, "\(clean)")
+        #expect(clean.stdout.hasPrefix("OK · 1 expired"), "\(clean)")
+        // The damaged company file (test environment) is reported when test is asked for.
+        let damaged = try CLI.run(["report", "--as-of", "2018-07-01", "--mode", "test", company])
+        #expect(damaged.status == 65, "\(damaged)")
+        #expect(damaged.stdout.hasPrefix("PROBLEMS"), "\(damaged)")
+        let nothing = try CLI.run(["report", "--archive", dir + "/empty-archive"])
+        #expect(nothing.status == 66, "\(nothing)")
+        #expect(nothing.stderr.contains("no EXP_CARDS file to report on"), "\(nothing)")
+        let usage = try CLI.run(["report", "--threshold", "25", shop])
+        #expect(usage.status == 64, "\(usage)")
+    }
+
+    @Test func noColourWhenNotATerminalAndJSONIsAnObject() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shop = dir + "/" + Samples.shopName
+        try Samples.shop.write(toFile: shop, atomically: true, encoding: .utf8)
+        let text = try CLI.run(["report", "--as-of", "2018-07-01", shop])
+        #expect(!text.stdout.contains("\u{1B}["))
+        let forced = try CLI.run(["report", "--as-of", "2018-07-01", "--color", "always", shop])
+        #expect(forced.stdout.contains("\u{1B}["))
+        let json = try CLI.run(["report", "--as-of", "2018-07-01", "--format", "json", shop])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["version"] as? Int == 1)
+        #expect(object["asOf"] as? String == "2018-07-01")
+        #expect(object["month"] as? String == "2018-06")
+        #expect((object["subscriptions"] as? [[String: Any]])?.first?["firstChargeAfterExpiry"] as? String == "2018-07-15")
+    }
+
+    @Test func configurationErrorsExit78() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = dir + "/config.yaml"
+        try "threshold: 99\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["report", "--config", config, "--archive", dir])
+        #expect(r.status == 78, "\(r)")
+        #expect(r.stderr.contains("threshold"), "\(r)")
+        // A password in a configuration file others can read is refused.
+        try "password: hunter2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o644)
+        let leaky = try CLI.run(["config", "--config", config])
+        #expect(leaky.status == 78, "\(leaky)")
+        #expect(!leaky.stderr.contains("hunter2"))
+        chmod(config, 0o600)
+        let ok = try CLI.run(["config", "--config", config, "--user", "acme"])
+        #expect(ok.status == 0, "\(ok)")
+        #expect(ok.stdout.contains("(set, redacted)"))
+        #expect(!ok.stdout.contains("hunter2"))
+        #expect(ok.stdout.contains("acme  (flag --user)"))
+        let missing = try CLI.run(["report", "--config", dir + "/nope.yaml"])
+        #expect(missing.status == 78, "\(missing)")
+    }
+}
