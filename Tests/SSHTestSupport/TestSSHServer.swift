@@ -157,26 +157,15 @@ public final class TestSSHServer: @unchecked Sendable {
         try write(path, Data(text.utf8), mode: mode)
     }
 
-    /// Writes `size` pseudo-random bytes (fast, deterministic for a seed) at `path`.
+    /// Writes `size` random bytes at `path` (from /dev/urandom: fast even in debug builds).
     @discardableResult
-    public func writeRandomFile(_ path: String, size: Int, seed: UInt64 = 0x9e37_79b9_7f4a_7c15) throws -> String {
+    public func writeRandomFile(_ path: String, size: Int) throws -> String {
         let local = try write(path, Data())
-        guard let handle = FileHandle(forWritingAtPath: local) else { throw TestSSHServerError("cannot open \(local)") }
-        defer { try? handle.close() }
-        var state = seed
-        let chunkWords = 1 << 17  // 1 MiB
-        var remaining = size
-        var words = [UInt64](repeating: 0, count: chunkWords)
-        while remaining > 0 {
-            for index in 0..<chunkWords {
-                // xorshift64*
-                state ^= state >> 12; state ^= state << 25; state ^= state >> 27
-                words[index] = state &* 0x2545_f491_4f6c_dd1d
-            }
-            let count = min(remaining, chunkWords * 8)
-            words.withUnsafeBytes { try? handle.write(contentsOf: Data($0.prefix(count))) }
-            remaining -= count
-        }
+        let fd = open(local, O_WRONLY | O_TRUNC)
+        guard fd >= 0 else { throw TestSSHServerError("cannot open \(local)") }
+        defer { close(fd) }
+        let pid = try Subprocess.spawn("/usr/bin/head", ["-c", String(size), "/dev/urandom"], stdout: fd)
+        guard Subprocess.wait(pid) == 0 else { throw TestSSHServerError("head -c \(size) /dev/urandom failed") }
         return local
     }
 
