@@ -15,6 +15,7 @@ struct Authenticator {
     let logger: Logger
     /// The session's abstract pointer target, read by the keyboard-interactive callback.
     let context: SessionContext
+    let agentSocketPath: String?
 
     func authenticate(_ methods: [SFTPConfiguration.Authentication]) throws {
         let userLength = UInt32(user.utf8.count)
@@ -97,7 +98,10 @@ struct Authenticator {
     private func authenticateWithAgent() throws -> String {
         guard let agent = libssh2_agent_init(session) else { return "agent: cannot initialise" }
         defer { libssh2_agent_free(agent) }
-        guard libssh2_agent_connect(agent) == 0 else { return "agent: cannot connect (is SSH_AUTH_SOCK set?)" }
+        if let agentSocketPath { libssh2_agent_set_identity_path(agent, agentSocketPath) }
+        guard libssh2_agent_connect(agent) == 0 else {
+            return "agent: cannot connect to \(agentSocketPath ?? getenvString("SSH_AUTH_SOCK") ?? "(SSH_AUTH_SOCK is not set)")"
+        }
         defer { libssh2_agent_disconnect(agent) }
         guard libssh2_agent_list_identities(agent) == 0 else { return "agent: cannot list identities" }
         var previous: UnsafeMutablePointer<libssh2_agent_publickey>?

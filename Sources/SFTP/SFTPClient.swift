@@ -76,8 +76,10 @@ public final class SFTPClient {
         logger.debug("server host key", metadata: ["type": "\(key.type.name)", "fingerprint": "\(key.fingerprint)"])
         try verify(key, knownHosts: knownHosts)
 
-        try Authenticator(session: session, user: config.user, timeout: timeout, logger: logger, context: context)
-            .authenticate(config.authentication)
+        try Authenticator(
+            session: session, user: config.user, timeout: timeout, logger: logger, context: context,
+            agentSocketPath: config.agentSocketPath
+        ).authenticate(config.authentication)
 
         if config.keepaliveInterval > 0 {
             // Only once authenticated: a keepalive sent during the key exchange makes sshd hang up.

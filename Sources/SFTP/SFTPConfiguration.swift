@@ -46,6 +46,8 @@ public struct SFTPConfiguration: Sendable {
     public var keepaliveInterval: Int
     public var hostKeyPolicy: HostKeyPolicy
     public var authentication: [Authentication]
+    /// The ssh-agent socket for `.agent`; nil uses `SSH_AUTH_SOCK`, as ssh does.
+    public var agentSocketPath: String?
     /// Size of the one buffer `download` reuses: libssh2 1.10 keeps up to 4 × this in flight.
     /// Rounded to a multiple of 30000 (libssh2's largest request) between 1 and 4 MiB.
     public var readBufferSize: Int
@@ -58,7 +60,8 @@ public struct SFTPConfiguration: Sendable {
         keepaliveInterval: Int = 30,
         hostKeyPolicy: HostKeyPolicy,
         authentication: [Authentication],
-        readBufferSize: Int = 2_100_000
+        readBufferSize: Int = 2_100_000,
+        agentSocketPath: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -68,6 +71,7 @@ public struct SFTPConfiguration: Sendable {
         self.hostKeyPolicy = hostKeyPolicy
         self.authentication = authentication
         self.readBufferSize = readBufferSize
+        self.agentSocketPath = agentSocketPath
     }
 
     /// `~/.ssh/known_hosts` of the current user (from `$HOME`).

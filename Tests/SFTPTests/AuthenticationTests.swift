@@ -81,6 +81,28 @@ struct AuthenticationTests {
         #expect(Set(offered) == ["publickey", "keyboard-interactive"])
     }
 
+    @Test("ssh-agent identities are offered")
+    func agent() throws {
+        let server = try makeServer()
+        defer { server.stop() }
+        let socket = server.workDirectory + "/agent.sock"
+        let agent = try Subprocess.spawn("/usr/bin/ssh-agent", ["-D", "-a", socket])
+        defer { kill(agent, SIGTERM); Subprocess.wait(agent) }
+        var waited = 0
+        while access(socket, F_OK) != 0 && waited < 200 { usleep(10_000); waited += 1 }
+        try TestSSHServer.run("/usr/bin/env", ["SSH_AUTH_SOCK=\(socket)", "/usr/bin/ssh-add", "-q", server.userPrivateKeyPath])
+
+        var configuration = server.configuration(authentication: [.agent])
+        configuration.agentSocketPath = socket
+        let client = try SFTPClient(configuration: configuration, logger: testLogger)
+        client.close()
+
+        configuration.agentSocketPath = server.workDirectory + "/no-agent.sock"
+        let error = sftpError { _ = try SFTPClient(configuration: configuration, logger: testLogger) }
+        #expect(error?.category == .authentication)
+        #expect(error?.description.contains("agent: cannot connect") == true)
+    }
+
     @Test("an unauthorised key and a missing key file are authentication errors")
     func unusableKeys() throws {
         let server = try makeServer()
