@@ -31,7 +31,8 @@ public final class SFTPClient {
         do {
             try open()
         } catch {
-            broken = true
+            // A refused key or host still gets a clean goodbye; a dead link does not wait for one.
+            if let error = error as? SFTPError, LibSSH2Error.isFatal(error) { broken = true }
             close()
             throw error
         }
@@ -219,7 +220,6 @@ public final class SFTPClient {
             total += UInt64(count)
         }
         if let expectedSize, offset + total < expectedSize {
-            broken = true
             throw SFTPError.connectionLost(
                 detail: "\(path) ended at byte \(offset + total) of \(expectedSize) (the server closed the transfer)")
         }
