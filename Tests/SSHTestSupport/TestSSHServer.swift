@@ -366,7 +366,11 @@ public final class TestSSHServer: @unchecked Sendable {
         let script = """
             read _ignored
             [ -f "$3/sshd.pid" ] && kill -TERM "$(cat "$3/sshd.pid")" 2>/dev/null && sleep 0.3
-            [ -n "$1" ] && /usr/sbin/userdel -f "$1" 2>/dev/null
+            if [ -n "$1" ]; then
+              # Sessions of the throwaway user, stalled ones included (its name is unique).
+              pkill -CONT -f "sshd: $1" 2>/dev/null; pkill -KILL -u "$1" 2>/dev/null; sleep 0.3
+              /usr/sbin/userdel -f "$1" 2>/dev/null
+            fi
             chmod -R u+rwX "$2" 2>/dev/null; rm -rf "$2" "$3"
             rmdir /var/lib/expcards-test 2>/dev/null
             exit 0
