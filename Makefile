@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 APT_PACKAGES := libssh2-1-dev zlib1g-dev openssh-server python3 python3-dateutil python3-paramiko pkg-config groff-base
 
-.PHONY: all build release test deps install uninstall clean
+.PHONY: all build release test deps install uninstall clean demo bench fuzz
 
 all: build
 
@@ -30,6 +30,19 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The main job end to end against a throwaway local OpenSSH server (no credentials, no internet).
+demo: deps build
+	./scripts/demo.sh
+
+# Release build, generated data, expcards side by side with the tools ops would use instead.
+bench: deps release
+	./bench/run.sh
+
+# The parser's property tests with many more iterations than `make test`.
+fuzz: deps
+	$(SWIFT) build --build-tests
+	EXPCARDS_FUZZ_ITERATIONS=200000 $(SWIFT) test --skip-build --filter ParserPropertyTests
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

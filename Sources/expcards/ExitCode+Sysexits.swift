@@ -12,8 +12,9 @@ extension ExitCode {
     static let protocolError = ExitCode(76)  // EX_PROTOCOL: host key unknown or mismatched
     static let noPermission = ExitCode(77)  // EX_NOPERM: authentication rejected
     static let config = ExitCode(78)  // EX_CONFIG
+    static let software = ExitCode(70)  // EX_SOFTWARE: an internal error
 
-    static let precedence: [ExitCode] = [.usage, .config, .protocolError, .noPermission, .unavailable, .ioError, .tempFail, .dataError, .noInput]
+    static let precedence: [ExitCode] = [.usage, .config, .protocolError, .noPermission, .unavailable, .software, .ioError, .tempFail, .dataError, .noInput]
 
     /// The code that wins among several.
     static func worst(_ codes: [ExitCode]) -> ExitCode {

@@ -20,7 +20,7 @@ enum Failure {
             }
         case is Settings.Error: return .config
         case let e as ExitCode: return e
-        default: return .unavailable
+        default: return .software
         }
     }
 

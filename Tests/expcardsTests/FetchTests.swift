@@ -212,6 +212,24 @@ import Testing
         #expect(r.stdout.contains("alias-a"), "the archive's report follows")
     }
 
+    @Test func requireCurrentExits75UntilThisMonthsFileIsOut() throws {
+        let f = try Fixture()
+        let current = PurgeSchedule.currentPublishedMonth(now: Int64(Date().timeIntervalSince1970))
+        let month = "\(current.year)\(current.month < 10 ? "0" : "")\(current.month)"
+        let name = month + ".EXP_CARDS.ACME.P.csv"
+        try? FileManager.default.removeItem(atPath: f.server.localPath("/ROOT/expired/" + Self.companyNov))
+        let missing = try f.expcards(["fetch", "--require-current"])
+        #expect(missing.status == 75, "\(missing)")
+        #expect(missing.stdout.contains("the company file of \(current) is not published yet"), "\(missing)")
+        // Without the flag the missing month is only a warning.
+        let warned = try f.expcards(["fetch"])
+        #expect(warned.status == 0, "\(warned)")
+        #expect(warned.stderr.contains("is not on the server yet"), "\(warned)")
+        try f.server.write("/ROOT/expired/" + name, Samples.company(month: month, aliases: []))
+        let present = try f.expcards(["fetch", "--require-current"])
+        #expect(present.status == 0, "\(present)")
+    }
+
     @Test func aSecondConcurrentRunExits75AtOnce() throws {
         let f = try Fixture()
         let lock = try ArchiveLock(root: f.archive)

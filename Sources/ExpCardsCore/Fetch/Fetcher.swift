@@ -135,6 +135,7 @@ public final class Fetcher {
         let current = PurgeSchedule.currentPublishedMonth(now: t)
         let hasCurrent = listing.files.contains { $0.name?.kind == .company && $0.name?.month == current && (options.mode == nil || $0.name?.environment == options.mode) }
         if listing.companyDirectory != nil && !hasCurrent {
+            listing.missingCurrentMonth = current
             warn("the company file of \(current) is not on the server yet (published on the 1st at 04:00 UTC)", into: &listing.warnings)
         }
         return listing

@@ -33,6 +33,8 @@ public struct RemoteListing: Sendable {
     public var shopDirectories: [String] = []
     public var files: [File] = []
     public var warnings: [String] = []
+    /// The month whose company file should be published by now but is not on the server.
+    public var missingCurrentMonth: YearMonth?
 
     public init() {}
 

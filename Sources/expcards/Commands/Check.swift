@@ -22,6 +22,8 @@ struct Check: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var logging: LoggingOptions
+
     @Argument(help: "EXP_CARDS files (.csv or .csv.gz).")
     var files: [String]
 

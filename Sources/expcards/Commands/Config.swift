@@ -9,7 +9,10 @@ struct Config: AsyncParsableCommand {
         discussion: """
             Precedence, lowest first: defaults, the configuration file (--config, else \
             $EXPCARDS_CONFIG, else $XDG_CONFIG_HOME/expcards/config.yaml, else \
-            /etc/expcards/config.yaml), EXPCARDS_* environment variables, flags.
+            /etc/expcards/config.yaml; .yml is accepted too), EXPCARDS_* environment variables, \
+            flags. $XDG_CONFIG_HOME defaults to ~/.config.
+
+            Exit status: 0; 78 configuration error.
             """
     )
 

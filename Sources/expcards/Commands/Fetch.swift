@@ -15,7 +15,7 @@ struct Fetch: AsyncParsableCommand {
             server is ever written, renamed or deleted. A second run downloads nothing.
 
             Exit status: 0 done; 65 a fetched file has problems; 69 server unreachable, timed out \
-            or SFTP failure; 74 local I/O error (disk full); 75 another run holds the lock; 76 host \
+            or SFTP failure; 74 local I/O error (disk full); 75 another run holds the lock or (--require-current) this month's file is not out yet; 76 host \
             key unknown or mismatched; 77 authentication rejected; 78 configuration error.
 
             Examples:
@@ -34,12 +34,15 @@ struct Fetch: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Say what would be downloaded; download nothing.")
     var dryRun = false
 
+    @Flag(name: .customLong("require-current"), help: "Exit 75 when this month's company file is not on the server yet (published on the 1st at 04:00 UTC).")
+    var requireCurrent = false
+
     func run() async throws {
         let logger = logging.makeLogger()
         do {
             let settings = try await Settings.load(
                 archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
-            let result = try FetchRunner(settings: settings, connection: connection, mode: mode?.environment, dryRun: dryRun, logger: logger).run()
+            let result = try FetchRunner(settings: settings, connection: connection, mode: mode?.environment, dryRun: dryRun, requireCurrent: requireCurrent, logger: logger).run()
             Output.stdout(result.summary)
             if result.code != .success { throw result.code }
         } catch {
@@ -54,6 +57,7 @@ struct FetchRunner {
     var connection: ConnectionOptions
     var mode: Environment?
     var dryRun: Bool
+    var requireCurrent = false
     var logger: Logger
 
     struct Result {
@@ -122,6 +126,10 @@ struct FetchRunner {
             + " (company directory \(outcome.listing.companyDirectory ?? "none"), \(outcome.listing.shopDirectories.count) shop director\(outcome.listing.shopDirectories.count == 1 ? "y" : "ies"))\n"
         var codes: [ExitCode] = []
         if !outcome.failed.isEmpty { codes.append(.unavailable) }
+        if requireCurrent, let month = outcome.listing.missingCurrentMonth {
+            summary += "the company file of \(month) is not published yet (--require-current)\n"
+            codes.append(.tempFail)
+        }
         let manifest = try Manifest.load(root: root)
         if outcome.fetched.contains(where: { f in (manifest.files[Manifest.key(directory: f.archiveDirectory, name: f.name!)]?.problems ?? 0) > 0 }) {
             codes.append(.dataError)

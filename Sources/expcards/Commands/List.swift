@@ -11,6 +11,9 @@ struct List: AsyncParsableCommand {
             archive (archived, new, changed, ignored, refused), days left before the platform \
             deletes it (counted from its publication on the 1st at 04:00 UTC), size, mtime and path.
 
+            Exit status: 0; 69 server unreachable or SFTP failure; 76 host key; 77 \
+            authentication; 78 configuration error.
+
             Examples:
               expcards list
               expcards list --format json | jq '.[] | select(.state == "new")'

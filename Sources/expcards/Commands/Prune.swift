@@ -10,6 +10,8 @@ struct Prune: AsyncParsableCommand {
             earlier versions and manifest entries) whose month is more than MONTHS months before \
             the current month. Nothing is ever deleted otherwise.
 
+            Exit status: 0; 74 when a file cannot be deleted; 75 when another run holds the lock.
+
             Examples:
               expcards prune --older-than 13 --dry-run
               expcards prune --older-than 13

@@ -92,7 +92,3 @@ struct ReportRunner {
         return report.filesWithProblems > 0 ? .dataError : .success
     }
 }
-
-extension ExitCode {
-    static let software = ExitCode(70)  // EX_SOFTWARE
-}

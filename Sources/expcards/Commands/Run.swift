@@ -11,9 +11,13 @@ struct Run: AsyncParsableCommand {
             prints nothing and exits 0 when no file of a new month was fetched, so a daily schedule \
             catches up after an outage and mails once a month.
 
-            Examples (on a host whose cron runs in UTC):
-              30 4 1 * * expcards run --config /etc/expcards/config.yaml | mail -s "Expiring cards" ops@example.com
-              30 4 * * * expcards run --if-new --config /etc/expcards/config.yaml | ifne mail -s "Expiring cards" ops@example.com
+            Exit status: as 'fetch' when the fetch failed (69, 74, 75, 76, 77, 78), else as \
+            'report' (0, 65, 66); 75 also with --require-current when this month's company file \
+            is not published yet.
+
+            Examples (crontab lines for a host whose cron runs in UTC):
+              30 4 1 * * expcards run | mail -s "Expiring cards" ops@example.com
+              30 4 * * * expcards run --if-new | ifne mail -s Expiring ops@example.com
             """
     )
 
@@ -24,6 +28,9 @@ struct Run: AsyncParsableCommand {
 
     @Flag(name: .customLong("if-new"), help: "Print nothing and exit 0 unless a file of a new month was fetched.")
     var ifNew = false
+
+    @Flag(name: .customLong("require-current"), help: "Exit 75 when this month's company file is not on the server yet.")
+    var requireCurrent = false
 
     func run() async throws {
         let logger = logging.makeLogger()
@@ -42,11 +49,11 @@ struct Run: AsyncParsableCommand {
         var newMonth = false
         do {
             let result = try FetchRunner(
-                settings: settings, connection: connection, mode: report.mode?.environment, dryRun: false, logger: logger
+                settings: settings, connection: connection, mode: report.mode?.environment, dryRun: false, requireCurrent: requireCurrent, logger: logger
             ).run()
             newMonth = result.outcome.fetched.contains { !monthsBefore.contains($0.name!.month) }
+            fetchCode = result.code == .dataError ? .success : result.code
             if !result.outcome.failed.isEmpty {
-                fetchCode = .unavailable
                 headline = "FETCH INCOMPLETE: \(result.outcome.failed.count) file(s) could not be downloaded; this report is from the archive."
             }
             if logging.verbose { Output.stderr(result.summary) }

@@ -8,6 +8,7 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Reports every file whose SHA-256 or size differs from the manifest, every file the \
             manifest lists that is missing, and every file in the archive it does not list.
+
             Exit status: 0 when all match, 65 on any difference, 74 when the archive cannot be read.
             """
     )

@@ -9,10 +9,10 @@ struct ReportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The alert threshold in months (0 to 24; default 2, the platform's).", valueName: "months"))
     var threshold: Int?
 
-    @Option(help: ArgumentHelp("Count charges at risk up to this many months after the reference date (default 12).", valueName: "months"))
+    @Option(help: ArgumentHelp("Count charges at risk up to this many months after the reference date.", valueName: "months"))
     var horizon: Int = 12
 
-    @Option(help: ArgumentHelp("The environment: production or test.", discussion: "Default: production when any production file is present, else test.", valueName: "mode"))
+    @Option(help: ArgumentHelp("The environment: production or test.", discussion: "Default: production when any production file is present, else test. With 'run', also the only environment fetched.", valueName: "mode"))
     var mode: ModeArgument?
 
     @Option(help: ArgumentHelp("The files' month.", discussion: "Default: the newest month of the environment.", valueName: "YYYY-MM"))
