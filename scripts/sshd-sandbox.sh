@@ -8,7 +8,8 @@
 # 127.0.0.1, with fresh host keys and a fresh ed25519 user key made in DIR. It serves DIR/tree
 # (created; fill it with ROOT/expired/... and <shopId>/expired/...) through internal-sftp only
 # (ForceCommand internal-sftp -d DIR/tree: the login directory is the tree, no chroot, so
-# nothing is created outside DIR). The login is the calling user (root included: key only,
+# nothing is created outside DIR). Clients name the tree's directories relative to the login
+# directory (ROOT/expired, <shopId>/expired), or absolutely under REMOTE_TREE (= DIR/tree). The login is the calling user (root included: key only,
 # PermitRootLogin prohibit-password). It writes:
 #   DIR/expcards.yaml  a ready expcards configuration (strict host key checking stays on:
 #                      knownHostsFile is DIR/known_hosts, made from the fresh host key)
@@ -156,8 +157,10 @@ EOF
         echo "user: $(yaml_quote "$user")"
         echo "identityFile: $(yaml_quote "$dir/user_ed25519")"
         echo "knownHostsFile: $(yaml_quote "$dir/known_hosts")"
-        echo "companyDirectory: $(yaml_quote "$tree/ROOT/expired")"
-        echo "shopDirectory: $(yaml_quote "$tree/%s/expired")"
+        # Relative to the login directory (the tree), as on the platform, so the archive gets
+        # ROOT/expired/... and <shopId>/expired/... (it mirrors the remote paths).
+        echo "companyDirectory: ROOT/expired"
+        echo "shopDirectory: '%s/expired'"
         echo "archive: $(yaml_quote "$dir/archive")"
         echo "timeout: 15"
         echo "retries: 1"
