@@ -26,15 +26,50 @@ enum CLI {
         return root.appendingPathComponent(".build/debug/expcards").path
     }
 
-    /// Runs with a clean environment (plus `environment`), no stdin, and a time limit.
-    ///
-    /// posix_spawn with stdout and stderr sent to files, and waitpid: no pipe another child could
-    /// inherit and hold open, no reaping left to a run loop.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> Result {
+    /// A running expcards, for tests that act while it works (kill it, cut its connection).
+    final class Running {
+        let pid: pid_t
+        let dir: String
+        let arguments: [String]
+        private var status: Int32?
+
+        init(pid: pid_t, dir: String, arguments: [String]) {
+            self.pid = pid
+            self.dir = dir
+            self.arguments = arguments
+        }
+
+        /// Waits for the end (killing it after `timeout`) and returns what it printed.
+        func wait(timeout: TimeInterval = 120) -> Result {
+            var raw: Int32 = 0
+            let deadline = Date().addingTimeInterval(timeout)
+            while status == nil {
+                let r = waitpid(pid, &raw, WNOHANG)
+                if r == pid { status = raw; break }
+                if r < 0 && errno != EINTR { status = -1; break }
+                if Date() > deadline {
+                    kill(pid, SIGKILL)
+                    waitpid(pid, &raw, 0)
+                    status = raw
+                    Issue.record("expcards \(arguments) still running after \(timeout) s: killed")
+                    break
+                }
+                usleep(10_000)
+            }
+            let s = status ?? -1
+            let exitStatus: Int32 = (s & 0x7F) == 0 ? (s >> 8) & 0xFF : 128 + (s & 0x7F)
+            let out = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stdout"))) ?? Data()
+            let err = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stderr"))) ?? Data()
+            try? FileManager.default.removeItem(atPath: dir)
+            return Result(status: exitStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        }
+    }
+
+    /// Starts expcards (or `program`, e.g. /bin/sh to set a ulimit) without waiting.
+    static func spawn(_ arguments: [String], environment: [String: String] = [:], program: String? = nil) throws -> Running {
         let dir = try scratchDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let outPath = dir + "/stdout", errPath = dir + "/stderr"
-        var env = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8"]
+        var env = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "EXPCARDS_BIN": binary]
         env.merge(environment) { $1 }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -42,33 +77,25 @@ enum CLI {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        let executable = program ?? binary
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, binary, &actions, nil, argv, envp)
-        guard rc == 0 else { throw CLIError(description: "cannot start \(binary): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { throw CLIError(description: "waitpid: \(String(cString: strerror(errno)))") }
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                Issue.record("expcards \(arguments) still running after \(timeout) s: killed")
-                break
-            }
-            usleep(10_000)
-        }
-        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
-        let err = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
-        return Result(status: exitStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard rc == 0 else { throw CLIError(description: "cannot start \(executable): \(String(cString: strerror(rc)))") }
+        return Running(pid: pid, dir: dir, arguments: arguments)
+    }
+
+    /// Runs with a clean environment (plus `environment`), no stdin, and a time limit.
+    ///
+    /// posix_spawn with stdout and stderr sent to files, and waitpid: no pipe another child could
+    /// inherit and hold open, no reaping left to a run loop.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> Result {
+        try spawn(arguments, environment: environment).wait(timeout: timeout)
     }
 
     struct CLIError: Error, CustomStringConvertible { var description: String }
