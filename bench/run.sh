@@ -1,0 +1,343 @@
+#!/bin/bash
+# make bench: expcards side by side with the tools ops would use instead (issue 7).
+#
+#   bench/run.sh              (make bench builds the release binary first)
+#
+# Generates its data with bench/gen.py (seeded) into a temporary directory, runs every case
+# REPEATS times in interleaved rounds (tool A, B, C, A, B, C, ...: a shared machine's noise hits
+# every tool alike), keeps the median, and prints one table of figures and ratios. Only
+# loopback traffic: a throwaway sshd on 127.0.0.1 (scripts/sshd-sandbox.sh) and, for the
+# latency cases, bench/delay_proxy.py in front of it. Everything is removed at the end.
+#
+# Knobs (environment):
+#   BENCH_REPEATS=3            runs per tool and case (median kept)
+#   BENCH_LATENCY_REPEATS=     runs per tool for the slow latency cases (default: REPEATS)
+#   BENCH_CASES="parse big many latency"   subset of the cases
+#   BENCH_SHOP_LINES=1000000 BENCH_COMPANY_LINES=2000000 BENCH_BIG_BYTES=268435456
+#   BENCH_SHOPS=200 BENCH_SHOP_FILE_LINES=1000 BENCH_DELAY_MS=10
+#   BENCH_BUDGET=840           seconds; a case that would start later is skipped (and said so)
+#   BENCH_TABLE=FILE           also write the table (Markdown) there
+#   BENCH_KEEP=1               keep the work directory (for profiling)
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+ROOT=$(dirname "$HERE")
+PY=/usr/bin/python3
+REPEATS=${BENCH_REPEATS:-3}
+LREPEATS=${BENCH_LATENCY_REPEATS:-$REPEATS}
+CASES=${BENCH_CASES:-parse big many latency}
+SHOP_LINES=${BENCH_SHOP_LINES:-1000000}
+COMPANY_LINES=${BENCH_COMPANY_LINES:-2000000}
+BIG_BYTES=${BENCH_BIG_BYTES:-268435456}
+SHOPS=${BENCH_SHOPS:-200}
+SHOP_FILE_LINES=${BENCH_SHOP_FILE_LINES:-1000}
+DELAY_MS=${BENCH_DELAY_MS:-10}
+BUDGET=${BENCH_BUDGET:-840}
+AS_OF=2025-11-15
+MONTH=202511
+CMD_TIMEOUT=${BENCH_CMD_TIMEOUT:-240}
+# expcards report --format json takes ~100 s on these files (see BENCHMARKS.md): run it once.
+REPORT_REPEATS=${BENCH_REPORT_REPEATS:-1}
+START=$(date +%s)
+
+say() { printf '%s [%4ds] %s\n' "bench:" "$(( $(date +%s) - START ))" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# --- tools -------------------------------------------------------------------------------
+[ -x "$PY" ] || die "$PY missing: apt-get install -y python3"
+need_pkg=()
+[ -x /usr/bin/time ] || need_pkg+=(time)
+command -v lftp >/dev/null || need_pkg+=(lftp)
+command -v curl >/dev/null || need_pkg+=(curl)
+command -v sftp >/dev/null || need_pkg+=(openssh-client)
+if [ ${#need_pkg[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing ${need_pkg[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkg[@]}" >/dev/null \
+            || say "apt-get install failed: the cases needing ${need_pkg[*]} are skipped"
+    else
+        say "missing tools; run as root: apt-get install -y ${need_pkg[*]} (cases using them are skipped)"
+    fi
+fi
+[ -x /usr/bin/time ] || die "/usr/bin/time is needed for peak RSS: apt-get install -y time"
+HAVE_LFTP=1; command -v lftp >/dev/null || HAVE_LFTP=0
+HAVE_CURL=1; { command -v curl >/dev/null && curl -V | grep -qw sftp; } || HAVE_CURL=0
+
+BIN=${EXPCARDS_BIN:-$(cd "$ROOT" && swift build -c release --show-bin-path 2>/dev/null)/expcards}
+[ -x "$BIN" ] || die "no release binary at $BIN: run make bench (or swift build -c release)"
+
+# --- work directory and cleanup ----------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/expcards-bench.XXXXXX") || die "mktemp failed"
+SANDBOX=$WORK/sandbox
+PROXY_PID=""
+SANDBOX_STARTED=0
+cleanup() {
+    trap - EXIT INT TERM
+    if [ -n "$PROXY_PID" ]; then kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; fi
+    if [ "$SANDBOX_STARTED" = 1 ]; then "$ROOT/scripts/sshd-sandbox.sh" stop "$SANDBOX" >/dev/null 2>&1; fi
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf -- "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+NOTES=$WORK/notes.txt
+: >"$NOTES"
+note() { echo "$*" >>"$NOTES"; say "$*"; }
+
+over_budget() { [ $(( $(date +%s) - START )) -ge "$BUDGET" ]; }
+
+# measure CASE BYTES ROUNDS "label|command|allowed-exit-codes|prep|verify|max-rounds" ...
+# Interleaved rounds; wall time from date +%s%N, peak RSS from /usr/bin/time -v.
+measure() {
+    local case=$1 bytes=$2 rounds=$3; shift 3
+    local r spec label cmd ok prep verify maxr t0 t1 rc rss
+    for ((r = 1; r <= rounds; r++)); do
+        for spec in "$@"; do
+            IFS='|' read -r label cmd ok prep verify maxr <<<"$spec"
+            [ -n "$maxr" ] && [ "$r" -gt "$maxr" ] && continue
+            [ -n "$prep" ] && { bash -c "$prep" >/dev/null 2>&1 || note "$case/$label: prep failed"; }
+            sync
+            t0=$(date +%s%N)
+            timeout -k 5 "$CMD_TIMEOUT" /usr/bin/time -v -o "$WORK/time.txt" bash -c "$cmd" >"$WORK/out.txt" 2>"$WORK/err.txt"
+            rc=$?
+            t1=$(date +%s%N)
+            rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
+            rc=$(sed -n 's/.*Exit status: //p' "$WORK/time.txt" | grep . || echo "$rc")
+            if ! [[ ",${ok:-0}," == *",$rc,"* ]]; then
+                note "$case/$label run $r: exit $rc (not counted): $(tail -c 300 "$WORK/err.txt" | tr '\n' ' ')"
+                continue
+            fi
+            if [ -n "$verify" ] && ! bash -c "$verify" >"$WORK/verify.txt" 2>&1; then
+                note "$case/$label run $r: verification failed (not counted): $(head -c 300 "$WORK/verify.txt" | tr '\n' ' ')"
+                continue
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$label" "$bytes" "$(( (t1 - t0) / 1000 ))" "${rss:-0}" "$rc" >>"$RESULTS"
+        done
+    done
+}
+
+export BIN PY WORK AS_OF HERE
+
+# --- 1. parse and report -----------------------------------------------------------------
+DATA=$WORK/data
+mkdir -p "$DATA"
+SHOP_FILE=$DATA/$MONTH.87654321.EXP_CARDS.BIGSHOP.P.csv
+COMPANY_FILE=$DATA/$MONTH.EXP_CARDS.ACME.P.csv
+export SHOP_FILE COMPANY_FILE
+
+case " $CASES " in *" parse "*)
+    say "generating the shop file ($SHOP_LINES lines) and the company file ($COMPANY_LINES lines)"
+    "$PY" "$HERE/gen.py" shop --lines "$SHOP_LINES" --seed 1 --month $MONTH --out "$SHOP_FILE" &
+    g1=$!
+    "$PY" "$HERE/gen.py" company --lines "$COMPANY_LINES" --seed 2 --month $MONTH --out "$COMPANY_FILE"
+    wait $g1 || die "generator failed"
+    AWK='mawk'; command -v mawk >/dev/null || AWK=awk
+    # awk: the same count as the Python script (status x expiry month), splitting on ; blindly
+    # (fine for field 5; it would not be for the RRULE field).
+    AWK_PROG='$1=="\"02\""||$1=="02"{e=$5; gsub(/"/,"",e); s=(e<a)?"expired":((e<=l)?"expiring":"later"); c[s" "substr(e,1,6)]++} END{for(k in c) print k, c[k]}'
+    export AWK AWK_PROG
+    for f in SHOP COMPANY; do
+        file=${f}_FILE; file=${!file}
+        bytes=$(stat -c %s "$file")
+        lines=$(wc -l <"$file")
+        note "parse/$f: $(basename "$file"): $bytes bytes, $lines lines"
+        # Page cache warm for everyone: read once before timing.
+        cat "$file" >/dev/null
+        measure "parse $f" "$bytes" "$REPEATS" \
+            "expcards check|\"\$BIN\" check \"\$${f}_FILE\"|0,65||" \
+            "expcards report --format json|\"\$BIN\" report --format json --as-of \$AS_OF \"\$${f}_FILE\" >\$WORK/report-$f.json|0,65|||$REPORT_REPEATS" \
+            "python3 csv (python_report.py)|\"\$PY\" \"\$HERE/python_report.py\" --as-of \$AS_OF \"\$${f}_FILE\" >\$WORK/py-$f.json|0||" \
+            "awk -F';' (mawk)|\$AWK -F';' -v a=20251115 -v l=20260115 \"\$AWK_PROG\" \"\$${f}_FILE\" >/dev/null|0||" \
+            "wc -l (floor)|wc -l \"\$${f}_FILE\" >/dev/null|0||"
+        # The same figures from both (outside the timings).
+        "$PY" - "$WORK/report-$f.json" "$WORK/py-$f.json" "$f" <<'EOF2' >>"$NOTES" 2>&1 || note "parse/$f: reports not compared"
+import json, sys
+r = json.load(open(sys.argv[1]))["summary"]; p = list(json.load(open(sys.argv[2])).values())[0]
+py = {k: sum(v.values()) for k, v in p["byStatusAndMonth"].items()}
+key = "subscriptions" if sys.argv[3] == "SHOP" else "aliases"
+ex = {k: v[key] for k, v in r.items() if v[key]}
+print("parse/%s: details per status: python csv %s, expcards report (%s) %s: %s" % (sys.argv[3], py, key, ex, "same" if py == ex else "DIFFERENT"))
+EOF2
+        rm -f "$WORK/report-$f.json"
+    done
+    # Free the disk before the download cases.
+    rm -f "$SHOP_FILE" "$COMPANY_FILE"
+;; esac
+
+# --- sandbox for the download cases ------------------------------------------------------
+want_downloads=0
+case " $CASES " in *" big "*|*" many "*|*" latency "*) want_downloads=1 ;; esac
+if [ "$want_downloads" = 1 ]; then
+    over_budget && { note "budget of $BUDGET s spent: download cases skipped"; want_downloads=0; }
+fi
+if [ "$want_downloads" = 1 ]; then
+    [ -x "$ROOT/scripts/sshd-sandbox.sh" ] || die "scripts/sshd-sandbox.sh is missing"
+    "$ROOT/scripts/sshd-sandbox.sh" start "$SANDBOX" >/dev/null || die "the sandbox sshd did not start"
+    SANDBOX_STARTED=1
+    # shellcheck disable=SC1091
+    . "$SANDBOX/sandbox.env"
+    export PORT SSH_USER KEY KNOWN_HOSTS TREE REMOTE_TREE
+    mkdir -p "$TREE/ROOT/expired"
+    BIG_SHOP=99000001
+    BIG_NAME=$MONTH.$BIG_SHOP.EXP_CARDS.BIG.P.csv
+    mkdir -p "$TREE/$BIG_SHOP/expired"
+    say "generating the big file (~$BIG_BYTES bytes) and $SHOPS shop files of $SHOP_FILE_LINES lines"
+    "$PY" "$HERE/gen.py" shop --bytes "$BIG_BYTES" --shop $BIG_SHOP --seed 3 --month $MONTH --out "$TREE/$BIG_SHOP/expired/$BIG_NAME" &
+    g1=$!
+    "$PY" "$HERE/gen.py" many --root "$TREE" --shops "$SHOPS" --lines "$SHOP_FILE_LINES" --seed 4 --month $MONTH
+    wait $g1 || die "generator failed"
+    BIG_SIZE=$(stat -c %s "$TREE/$BIG_SHOP/expired/$BIG_NAME")
+    MANY_SHOPS=$(cd "$TREE" && ls -d 1[0-9]*[0-9] | grep -E '^[0-9]{8}$' | grep -v "^$BIG_SHOP$" | sort)
+    MANY_BYTES=$(cat "$TREE"/1*/expired/*.csv | wc -c)
+    note "download data: one file of $BIG_SIZE bytes; $SHOPS files of $SHOP_FILE_LINES lines, $MANY_BYTES bytes in all"
+    export BIG_SHOP BIG_NAME BIG_SIZE MANY_BYTES SHOPS
+    # The server reads from the page cache in every run.
+    cat "$TREE"/*/expired/* >/dev/null
+
+    # expcards configurations (own archive per case); PORTVAR / KH switch to the proxy.
+    write_config() { # FILE PORT KNOWN_HOSTS ARCHIVE SHOPS...
+        local file=$1 port=$2 kh=$3 archive=$4; shift 4
+        {
+            echo "host: 127.0.0.1"
+            echo "port: $port"
+            echo "user: '$SSH_USER'"
+            echo "identityFile: '$KEY'"
+            echo "knownHostsFile: '$kh'"
+            echo "companyDirectory: '$REMOTE_TREE/ROOT/expired'"
+            echo "shopDirectory: '$REMOTE_TREE/%s/expired'"
+            echo "archive: '$archive'"
+            echo "timeout: 60"
+            echo "retries: 0"
+            echo "shops:"
+            local s
+            for s in "$@"; do echo "  - '$s'"; done
+        } >"$file"
+    }
+    # shellcheck disable=SC2086
+    write_config "$WORK/big.yaml" "$PORT" "$KNOWN_HOSTS" "$WORK/archive-big" $BIG_SHOP
+    # shellcheck disable=SC2086
+    write_config "$WORK/many.yaml" "$PORT" "$KNOWN_HOSTS" "$WORK/archive-many" $MANY_SHOPS
+    # sftp batch: one get per shop directory (a glob: the directory is listed, as expcards does).
+    : >"$WORK/many.sftp"
+    for s in $MANY_SHOPS; do
+        echo "-lmkdir $WORK/out-many/$s" >>"$WORK/many.sftp"
+        echo "get $REMOTE_TREE/$s/expired/* $WORK/out-many/$s/" >>"$WORK/many.sftp"
+    done
+    echo "get $REMOTE_TREE/$BIG_SHOP/expired/$BIG_NAME $WORK/out-big/$BIG_NAME" >"$WORK/big.sftp"
+    # lftp: one session, one mirror per shop directory (the same directories expcards lists).
+    : >"$WORK/many.lftp"
+    for s in $MANY_SHOPS; do echo "mirror $REMOTE_TREE/$s/expired $WORK/out-many/$s" >>"$WORK/many.lftp"; done
+    # Verification of a many-files download: every file there, every byte.
+    cat >"$WORK/count-many.sh" <<EOF3
+#!/bin/bash
+set -e
+n=\$(find "\$1" -type f -name '*.EXP_CARDS.*.csv' | wc -l)
+b=\$(find "\$1" -type f -name '*.EXP_CARDS.*.csv' -exec cat {} + | wc -c)
+[ "\$n" = $SHOPS ] && [ "\$b" = $MANY_BYTES ] || { echo "\$n files, \$b bytes"; exit 1; }
+EOF3
+    chmod +x "$WORK/count-many.sh"
+    HOSTFP=$(ssh-keygen -lf "$SANDBOX/ssh_host_ed25519_key.pub" | awk '{print $2}' | sed 's/^SHA256://')
+    export HOSTFP
+
+    # Command specs for one target (port + known_hosts), used loopback and through the proxy.
+    set_specs() { # PORT KNOWN_HOSTS SUFFIX
+        local p=$1 kh=$2 sfx=$3
+        local sshopts="-o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o GlobalKnownHostsFile=/dev/null"
+        BIG_SPECS=(
+            "expcards fetch|\"\$BIN\" fetch --config $WORK/big$sfx.yaml|0|rm -rf $WORK/archive-big|test \"\$(stat -c %s \$(find $WORK/archive-big -name $BIG_NAME))\" = $BIG_SIZE && cmp -s \$(find $WORK/archive-big -name $BIG_NAME) $TREE/$BIG_SHOP/expired/$BIG_NAME"
+            "sftp -c aes128-ctr|sftp -q -c aes128-ctr -i $KEY $sshopts -P $p -b $WORK/big.sftp $SSH_USER@127.0.0.1|0|rm -rf $WORK/out-big; mkdir -p $WORK/out-big|cmp -s $WORK/out-big/$BIG_NAME $TREE/$BIG_SHOP/expired/$BIG_NAME"
+        )
+        if [ "$HAVE_CURL" = 1 ]; then
+            BIG_SPECS+=("curl sftp://|curl -sS --fail -u $SSH_USER: --key $KEY --pubkey $KEY.pub --hostpubsha256 $HOSTFP -o $WORK/out-big/$BIG_NAME sftp://127.0.0.1:$p$REMOTE_TREE/$BIG_SHOP/expired/$BIG_NAME|0|rm -rf $WORK/out-big; mkdir -p $WORK/out-big|cmp -s $WORK/out-big/$BIG_NAME $TREE/$BIG_SHOP/expired/$BIG_NAME")
+        fi
+        # (No | in a spec: it is the field separator.)
+        local count_many="$WORK/count-many.sh"
+        MANY_SPECS=(
+            "expcards fetch|\"\$BIN\" fetch --config $WORK/many$sfx.yaml|0|rm -rf $WORK/archive-many|$count_many $WORK/archive-many"
+            "sftp -b (-c aes128-ctr)|sftp -q -c aes128-ctr -i $KEY $sshopts -P $p -b $WORK/many.sftp $SSH_USER@127.0.0.1|0|rm -rf $WORK/out-many; mkdir -p $WORK/out-many|$count_many $WORK/out-many"
+        )
+        if [ "$HAVE_LFTP" = 1 ]; then
+            MANY_SPECS+=("lftp mirror|lftp -c \"set sftp:connect-program 'ssh -a -x -c aes128-ctr -i $KEY $sshopts'; set net:max-retries 1; set net:timeout 60; set cmd:fail-exit yes; open -u $SSH_USER,x -p $p sftp://127.0.0.1; source $WORK/many.lftp\"|0|rm -rf $WORK/out-many; mkdir -p $WORK/out-many|$count_many $WORK/out-many")
+        fi
+    }
+    [ "$HAVE_CURL" = 1 ] || note "curl without sftp support: curl cases skipped"
+    [ "$HAVE_LFTP" = 1 ] || note "lftp missing (apt-get install -y lftp): lftp cases skipped"
+
+    case " $CASES " in *" big "*)
+        set_specs "$PORT" "$KNOWN_HOSTS" ""
+        say "case 2: one big file, loopback"
+        measure "download 1 file, loopback" "$BIG_SIZE" "$REPEATS" "${BIG_SPECS[@]}"
+    ;; esac
+    case " $CASES " in *" many "*)
+        if over_budget; then note "budget spent: many-files case skipped"; else
+            set_specs "$PORT" "$KNOWN_HOSTS" ""
+            say "case 3: $SHOPS files, loopback"
+            measure "download $SHOPS files, loopback" "$MANY_BYTES" "$REPEATS" "${MANY_SPECS[@]}"
+        fi
+    ;; esac
+    case " $CASES " in *" latency "*)
+        if over_budget; then note "budget spent: latency cases skipped"; else
+            "$PY" "$HERE/delay_proxy.py" --target-port "$PORT" --delay-ms "$DELAY_MS" --port-file "$WORK/proxy.port" \
+                --lifetime $(( BUDGET + 120 )) >/dev/null 2>"$WORK/proxy.log" &
+            PROXY_PID=$!
+            for _ in $(seq 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.05; done
+            PPORT=$(cat "$WORK/proxy.port" 2>/dev/null) || die "the delay proxy did not start"
+            # known_hosts entry for the proxy's port: the same host key.
+            awk -v p="$PPORT" '{ $1 = "[127.0.0.1]:" p; print }' "$KNOWN_HOSTS" >"$WORK/known_hosts.proxy"
+            # shellcheck disable=SC2086
+            write_config "$WORK/big-proxy.yaml" "$PPORT" "$WORK/known_hosts.proxy" "$WORK/archive-big" $BIG_SHOP
+            # shellcheck disable=SC2086
+            write_config "$WORK/many-proxy.yaml" "$PPORT" "$WORK/known_hosts.proxy" "$WORK/archive-many" $MANY_SHOPS
+            set_specs "$PPORT" "$WORK/known_hosts.proxy" "-proxy"
+            say "case 4: one big file through the ${DELAY_MS} ms proxy"
+            measure "download 1 file, +${DELAY_MS} ms each way" "$BIG_SIZE" "$LREPEATS" "${BIG_SPECS[@]}"
+            if over_budget; then note "budget spent: many files through the proxy skipped"; else
+                say "case 4: $SHOPS files through the ${DELAY_MS} ms proxy"
+                measure "download $SHOPS files, +${DELAY_MS} ms each way" "$MANY_BYTES" "$LREPEATS" "${MANY_SPECS[@]}"
+            fi
+            kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=""
+        fi
+    ;; esac
+fi
+
+# --- table -------------------------------------------------------------------------------
+say "done in $(( $(date +%s) - START )) s"
+"$PY" - "$RESULTS" "$NOTES" "$(( $(date +%s) - START ))" <<'EOF' | tee "${BENCH_TABLE:-/dev/null}"
+import collections, statistics, sys
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    case, tool, size, us, rss, rc = line.rstrip("\n").split("\t")
+    rows.setdefault(case, collections.OrderedDict()).setdefault(tool, []).append((int(us) / 1e6, int(rss) / 1024, int(size), rc))
+print("| case | tool | median s | runs (s) | MB/s | peak RSS MB | time / expcards' |")
+print("|---|---|---:|---|---:|---:|---:|")
+for case, tools in rows.items():
+    ref = {}
+    for tool, runs in tools.items():
+        ref[tool] = statistics.median(r[0] for r in runs)
+    base = {"check": ref.get("expcards check"), "report": ref.get("expcards report --format json"), "fetch": ref.get("expcards fetch")}
+    for tool, runs in tools.items():
+        t = ref[tool]
+        size = runs[0][2]
+        rss = max(r[1] for r in runs)
+        allruns = ", ".join("%.2f" % r[0] for r in runs)
+        if case.startswith("parse"):
+            b = base["check"]
+            ratio = "%.2f× check, %.2f× report" % (t / b if b else float("nan"), t / base["report"] if base["report"] else float("nan"))
+        else:
+            b = base["fetch"]
+            ratio = "%.2f×" % (t / b) if b else "n/a"
+        codes = sorted(set(r[3] for r in runs) - {"0"})
+        flag = " (exit %s)" % ",".join(codes) if codes else ""
+        print("| %s | %s%s | %.3f | %s | %.0f | %.0f | %s |" % (case, tool, flag, t, allruns, size / 1e6 / t if t else 0, rss, ratio))
+print()
+print("Ratios: a tool's median time divided by expcards' (above 1: expcards is faster). MB = 10^6 bytes.")
+print("Whole run: %s s." % sys.argv[3])
+notes = open(sys.argv[2]).read().strip()
+if notes:
+    print()
+    print("Notes:")
+    for n in notes.splitlines():
+        print("- " + n)
+EOF
