@@ -128,7 +128,8 @@ public final class Fetcher {
         let t = now()
         for f in listing.files where f.state == .new || f.state == .changed {
             if let days = f.daysLeft, days <= PurgeSchedule.urgentDays {
-                warn("\(f.remotePath) is not archived yet and the platform deletes it in \(max(0, days)) day\(days == 1 ? "" : "s")", into: &listing.warnings)
+                let when = days < 0 ? "its purge was due \(-days) day\(days == -1 ? "" : "s") ago: it may disappear at any moment" : "the platform deletes it in \(days) day\(days == 1 ? "" : "s")"
+                warn("\(f.remotePath) is not archived yet and \(when)", into: &listing.warnings)
             }
         }
         // The current month's company file, once it should be there.

@@ -95,7 +95,7 @@ struct FetchRunner {
             onEvent: { [logger] event in
                 switch event {
                 case .companyDirectory(let dir):
-                    if dir == "/ROOT/expired" { logger.info("company directory: \(dir)") } else { logger.notice("company directory: \(dir) (no /ROOT/expired on this server)") }
+                    if dir == "/common/expired" { logger.notice("company directory: \(dir) (no /ROOT/expired on this server)") } else { logger.info("company directory: \(dir)") }
                 case .warning(let text): logger.warning("\(text)")
                 case .willFetch(let count, let bytes, let bound):
                     logger.info("\(count) file\(count == 1 ? "" : "s") to fetch (\(bytes) bytes); a stalled file is given up after at most \(bound) s")

@@ -52,7 +52,13 @@ struct ReportRunner {
     /// `headline`: a first line put before the report (e.g. that the fetch failed).
     func run(files: [String], headline: String?, month: YearMonth? = nil) -> ExitCode {
         let env = ProcessInfo.processInfo.environment
-        let paths = files.isEmpty ? ArchiveContents.reportableFiles(root: settings.archive.value) : files
+        var paths = files
+        if files.isEmpty {
+            // From the archive: paths relative to it read better in the report (ROOT/expired/…).
+            let root = settings.archive.value
+            paths = ArchiveContents.reportableFiles(root: root).map { String($0.dropFirst(root.count + 1)) }
+            if !FileManager.default.changeCurrentDirectoryPath(root) { paths = [] }
+        }
         let selection = ReportSelection(
             paths: paths, mode: options.mode?.environment ?? settings.mode.value,
             month: options.month.flatMap { YearMonth($0) } ?? month, shops: Set(options.shops))
