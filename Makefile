@@ -45,12 +45,21 @@ fuzz: deps
 	EXPCARDS_FUZZ_ITERATIONS=200000 $(SWIFT) test --skip-build --filter ParserPropertyTests
 
 install: release
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $$($(SWIFT) build -c release --show-bin-path)/expcards $(DESTDIR)$(PREFIX)/bin/expcards
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	bin=$$($(SWIFT) build -c release --show-bin-path)/expcards; \
+	install -m 0755 $$bin $(DESTDIR)$(PREFIX)/bin/expcards && \
+	$$bin --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/expcards && \
+	$$bin --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_expcards && \
+	$$bin --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/expcards.fish
 	install -m 0644 Man/expcards.1 $(DESTDIR)$(PREFIX)/share/man/man1/expcards.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/expcards $(DESTDIR)$(PREFIX)/share/man/man1/expcards.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/expcards $(DESTDIR)$(PREFIX)/share/man/man1/expcards.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/expcards \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_expcards \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/expcards.fish
 
 clean:
 	rm -rf .build

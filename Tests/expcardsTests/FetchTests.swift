@@ -230,6 +230,16 @@ import Testing
         #expect(present.status == 0, "\(present)")
     }
 
+    @Test func aMonthMissingFromTheArchiveIsAWarning() throws {
+        let f = try Fixture()
+        // August and October to November archived: September's files were purged unfetched.
+        try f.server.write("/ROOT/expired/202608.EXP_CARDS.ACME.P.csv", Samples.company(month: "202608", aliases: [("alias-x", "20260831")]))
+        let r = try f.expcards(["fetch"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.contains("the archive has no production file of 2026-09: purged from the server before anyone fetched them"), "\(r)")
+        #expect(!r.stderr.contains("test file of"), "\(r)")
+    }
+
     @Test func aSecondConcurrentRunExits75AtOnce() throws {
         let f = try Fixture()
         let lock = try ArchiveLock(root: f.archive)
