@@ -50,3 +50,36 @@ import Testing
         #expect(YearMonth("2018/07") == nil)
     }
 }
+
+@Suite struct ArchivePathTests {
+    @Test func remoteDirectoriesMapToTheArchiveLayout() {
+        #expect(ArchivePath.relativeDirectory(forRemote: "/ROOT/expired") == "ROOT/expired")
+        #expect(ArchivePath.relativeDirectory(forRemote: "12345678/expired") == "12345678/expired")
+        #expect(ArchivePath.relativeDirectory(forRemote: "/srv/sftp/acme/ROOT/expired") == "ROOT/expired")
+        #expect(ArchivePath.relativeDirectory(forRemote: "./12345678/expired") == "12345678/expired")
+        #expect(ArchivePath.relativeDirectory(forRemote: "/ROOT/../expired") == nil)
+        #expect(ArchivePath.relativeDirectory(forRemote: "/") == nil)
+    }
+
+    @Test func unsafeNamesAreRefused() {
+        for name in ["", ".", "..", "../x.csv", "a/b.csv", ".hidden.csv", "a\u{1}b.csv", "a\nb.csv", "a\\b.csv", "a\u{85}b.csv"] {
+            #expect(!ArchivePath.isSafeComponent(name), "\(name.debugDescription)")
+            #expect(ArchivePath.refusal(name) != nil)
+        }
+        #expect(ArchivePath.isSafeComponent("202611.EXP_CARDS.Société.P.csv"))
+    }
+
+    @Test func purgeCalendar() {
+        let nov = YearMonth(year: 2026, month: 11)!
+        let publication = PurgeSchedule.publication(of: nov)
+        #expect(iso8601UTC(epochSeconds: publication) == "2026-11-01T04:00:00Z")
+        #expect(iso8601UTC(epochSeconds: PurgeSchedule.purge(of: nov)) == "2026-11-22T04:00:00Z")
+        #expect(PurgeSchedule.daysLeft(for: nov, now: publication) == 21)
+        #expect(PurgeSchedule.daysLeft(for: nov, now: PurgeSchedule.purge(of: nov) - 1) == 0)
+        #expect(PurgeSchedule.daysLeft(for: nov, now: PurgeSchedule.purge(of: nov) + 1) == -1)
+        #expect(PurgeSchedule.currentPublishedMonth(now: publication - 1) == YearMonth(year: 2026, month: 10))
+        #expect(PurgeSchedule.currentPublishedMonth(now: publication) == nov)
+        #expect(PurgeSchedule.gaps(in: [YearMonth(year: 2026, month: 8)!, nov]) == [YearMonth(year: 2026, month: 9)!, YearMonth(year: 2026, month: 10)!])
+        #expect(PurgeSchedule.gaps(in: [nov]).isEmpty)
+    }
+}

@@ -8,12 +8,14 @@ public enum ArchivePath {
         return nil
     }
 
-    /// The archive's relative directory for a remote directory: `/ROOT/expired` → `ROOT/expired`,
-    /// `12345678/expired` → `12345678/expired`. Nil when a component could escape the archive.
+    /// The archive's relative directory for a remote directory: its last two components, so
+    /// `/ROOT/expired` → `ROOT/expired`, `12345678/expired` → `12345678/expired`, and a server
+    /// that nests them deeper (`/srv/sftp/ROOT/expired`) is archived in the same layout, where
+    /// `report` looks. Nil when a component could escape the archive.
     public static func relativeDirectory(forRemote remote: String) -> String? {
-        let parts = remote.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let parts = remote.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
         guard !parts.isEmpty, parts.allSatisfy(isSafeComponent) else { return nil }
-        return parts.joined(separator: "/")
+        return parts.suffix(2).joined(separator: "/")
     }
 
     /// A single path component that cannot escape or confuse the archive: not empty, not `.` or
