@@ -303,20 +303,10 @@ fileprivate enum ScheduleRuleGenerator {
     }
 }
 
-/// A small seeded generator (SplitMix64), so every run tests the same cases.
-fileprivate struct ScheduleRNG {
-    private var state: UInt64
+/// The suite's seeded SplitMix64 (ProblemTests.swift), so every run tests the same cases.
+fileprivate typealias ScheduleRNG = SplitMix64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 
     mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
@@ -326,3 +316,4 @@ fileprivate struct ScheduleRNG {
         for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }
     }
 }
+
