@@ -191,6 +191,7 @@ if [ "$want_downloads" = 1 ]; then
     BIG_SIZE=$(stat -c %s "$TREE/$BIG_SHOP/expired/$BIG_NAME")
     MANY_SHOPS=$(cd "$TREE" && ls -d 1[0-9]*[0-9] | grep -E '^[0-9]{8}$' | grep -v "^$BIG_SHOP$" | sort)
     MANY_BYTES=$(cat "$TREE"/1*/expired/*.csv | wc -c)
+    note "download data: expcards fetch exits 65 on the big file (over 999,999 details: the trailer's n..6 count cannot hold it), after storing it: counted, the bytes are verified with cmp"
     note "download data: one file of $BIG_SIZE bytes; $SHOPS files of $SHOP_FILE_LINES lines, $MANY_BYTES bytes in all"
     export BIG_SHOP BIG_NAME BIG_SIZE MANY_BYTES SHOPS
     # The server reads from the page cache in every run.
@@ -246,7 +247,7 @@ EOF3
         local p=$1 kh=$2 sfx=$3
         local sshopts="-o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o GlobalKnownHostsFile=/dev/null"
         BIG_SPECS=(
-            "expcards fetch|\"\$BIN\" fetch --config $WORK/big$sfx.yaml|0|rm -rf $WORK/archive-big|test \"\$(stat -c %s \$(find $WORK/archive-big -name $BIG_NAME))\" = $BIG_SIZE && cmp -s \$(find $WORK/archive-big -name $BIG_NAME) $TREE/$BIG_SHOP/expired/$BIG_NAME"
+            "expcards fetch|\"\$BIN\" fetch --config $WORK/big$sfx.yaml|0,65|rm -rf $WORK/archive-big|test \"\$(stat -c %s \$(find $WORK/archive-big -name $BIG_NAME))\" = $BIG_SIZE && cmp -s \$(find $WORK/archive-big -name $BIG_NAME) $TREE/$BIG_SHOP/expired/$BIG_NAME"
             "sftp -c aes128-ctr|sftp -q -c aes128-ctr -i $KEY $sshopts -P $p -b $WORK/big.sftp $SSH_USER@127.0.0.1|0|rm -rf $WORK/out-big; mkdir -p $WORK/out-big|cmp -s $WORK/out-big/$BIG_NAME $TREE/$BIG_SHOP/expired/$BIG_NAME"
         )
         if [ "$HAVE_CURL" = 1 ]; then
@@ -293,7 +294,7 @@ EOF3
             set_specs "$PPORT" "$WORK/known_hosts.proxy" "-proxy"
             say "case 4: one big file through the ${DELAY_MS} ms proxy"
             measure "download 1 file, +${DELAY_MS} ms each way" "$BIG_SIZE" "$LREPEATS" "${BIG_SPECS[@]}"
-            if over_budget; then note "budget spent: many files through the proxy skipped"; else
+            if [[ " $CASES " != *" many "* ]]; then :; elif over_budget; then note "budget spent: many files through the proxy skipped"; else
                 say "case 4: $SHOPS files through the ${DELAY_MS} ms proxy"
                 measure "download $SHOPS files, +${DELAY_MS} ms each way" "$MANY_BYTES" "$LREPEATS" "${MANY_SPECS[@]}"
             fi
