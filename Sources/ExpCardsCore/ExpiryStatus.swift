@@ -19,7 +19,14 @@ public enum ExpiryStatus: String, Hashable, Sendable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (a: ExpiryStatus, b: ExpiryStatus) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// Report order: expired, expiring, later.
+    public var rank: Int {
+        switch self {
+        case .expired: 0
+        case .expiring: 1
+        case .later: 2
+        }
     }
+
+    public static func < (a: ExpiryStatus, b: ExpiryStatus) -> Bool { a.rank < b.rank }
 }

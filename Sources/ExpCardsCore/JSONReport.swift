@@ -10,10 +10,111 @@ public enum JSONReport {
     public static let version = 1
 
     public static func render(_ r: ExpiryReport, mask: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(Document(report: r, mask: mask))
-        return escapingDisplayControls(String(decoding: data, as: UTF8.self)) + "\n"
+        var out: [UInt8] = []
+        write(r, mask: mask) { out.append(contentsOf: $0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Streams the report as JSON to `output` in pieces of about 1 MiB: keys sorted, one alias or
+    /// subscription per line (easy to grep, cheap to write), every key always present.
+    public static func write(_ r: ExpiryReport, mask: Bool, to output: @escaping ([UInt8]) -> Void) {
+        var w = JSONWriter(flush: output)
+        w.raw("{\n")
+        w.raw("  "); w.key("aliases"); w.raw("[")
+        for (i, a) in r.aliases.enumerated() {
+            w.raw(i == 0 ? "\n    {" : ",\n    {")
+            w.key("alias"); w.string(a.alias); w.raw(", ")
+            w.key("amountAtRisk"); w.amounts(a.amountAtRisk); w.raw(", ")
+            w.key("email"); w.string(mask ? Masking.email(a.email) : a.email); w.raw(", ")
+            w.key("expiry"); w.raw("\""); w.raw(a.expiry.description); w.raw("\", ")
+            w.key("name"); w.string(mask ? Masking.name(a.name) : a.name); w.raw(", ")
+            w.key("recurrences"); w.int(a.recurrences); w.raw(", ")
+            w.key("shops"); w.strings(a.shops); w.raw(", ")
+            w.key("status"); w.string(a.status.rawValue); w.raw(", ")
+            w.key("subscriptions"); w.int(a.subscriptions)
+            w.raw("}")
+        }
+        w.raw(r.aliases.isEmpty ? "],\n" : "\n  ],\n")
+        w.raw("  "); w.key("asOf"); w.string(r.options.asOf.description); w.raw(",\n")
+        w.raw("  "); w.key("company"); w.string(r.companyLabel); w.raw(",\n")
+        w.raw("  "); w.key("environment"); w.string(r.environment?.rawValue); w.raw(",\n")
+        w.raw("  "); w.key("excluded"); w.raw("[")
+        for (i, e) in r.excluded.enumerated() {
+            w.raw(i == 0 ? "\n    {" : ",\n    {")
+            w.key("path"); w.string(e.path); w.raw(", ")
+            w.key("reason"); w.string(e.reason)
+            w.raw("}")
+        }
+        w.raw(r.excluded.isEmpty ? "],\n" : "\n  ],\n")
+        w.raw("  "); w.key("files"); w.raw("[")
+        for (i, file) in r.files.enumerated() {
+            var f = FileSummary(file)
+            if mask { f.problems = f.problems.map(Masking.problem) }
+            w.raw(i == 0 ? "\n    {" : ",\n    {")
+            w.key("details"); w.int(f.details); w.raw(", ")
+            w.key("environment"); w.string(f.environment?.rawValue); w.raw(", ")
+            w.key("kind"); w.string(f.kind?.rawValue); w.raw(", ")
+            w.key("month"); w.string(f.month?.description); w.raw(", ")
+            w.key("path"); w.string(f.path); w.raw(", ")
+            w.key("problems"); w.raw("[")
+            for (j, p) in f.problems.enumerated() {
+                if j > 0 { w.raw(", ") }
+                w.raw("{"); w.key("field"); w.int(p.field); w.raw(", ")
+                w.key("line"); w.int(p.line); w.raw(", ")
+                w.key("message"); w.string(p.message); w.raw("}")
+            }
+            w.raw("], ")
+            w.key("shopId"); w.string(f.shopId); w.raw(", ")
+            w.key("warnings"); w.strings(f.warnings)
+            w.raw("}")
+        }
+        w.raw(r.files.isEmpty ? "],\n" : "\n  ],\n")
+        w.raw("  "); w.key("horizonMonths"); w.int(r.options.horizonMonths); w.raw(",\n")
+        w.raw("  "); w.key("month"); w.string(r.month?.description); w.raw(",\n")
+        w.raw("  "); w.key("subscriptions"); w.raw("[")
+        for (i, s) in r.subscriptions.enumerated() {
+            w.raw(i == 0 ? "\n    {" : ",\n    {")
+            w.key("alias"); w.string(s.alias); w.raw(", ")
+            w.key("amount"); w.int(s.amount); w.raw(", ")
+            w.key("amountAtRisk"); w.int(s.risk.amountAtRisk); w.raw(", ")
+            w.key("chargesAtRisk"); w.int(s.risk.chargesAtRisk); w.raw(", ")
+            w.key("currency"); w.string(s.currency.code); w.raw(", ")
+            w.key("effectDate"); w.string(s.effectDate.description); w.raw(", ")
+            w.key("expiry"); w.string(s.expiry.description); w.raw(", ")
+            w.key("firstChargeAfterExpiry"); w.string(s.risk.firstChargeAfterExpiry?.description); w.raw(", ")
+            w.key("initialAmount"); w.int(s.initialAmount); w.raw(", ")
+            w.key("initialCount"); w.int(s.initialCount); w.raw(", ")
+            w.key("nextCharge"); w.string(s.risk.nextCharge?.description); w.raw(", ")
+            w.key("recurrenceCounter"); w.string(s.recurrenceCounter); w.raw(", ")
+            w.key("rule"); w.string(s.rule); w.raw(", ")
+            w.key("scheduleUnknown"); w.string(s.risk.unknownReason?.description); w.raw(", ")
+            w.key("shopId"); w.string(s.shopId); w.raw(", ")
+            w.key("status"); w.string(s.status.rawValue); w.raw(", ")
+            w.key("subscriptionId"); w.string(s.subscriptionId)
+            w.raw("}")
+        }
+        w.raw(r.subscriptions.isEmpty ? "],\n" : "\n  ],\n")
+        w.raw("  "); w.key("summary"); w.raw("{")
+        for (i, status) in ExpiryStatus.allCases.enumerated() {
+            let s = r.summary[status] ?? .init()
+            w.raw(i == 0 ? "\n    " : ",\n    ")
+            w.string(status.rawValue); w.raw(": {")
+            w.key("aliases"); w.int(s.aliases); w.raw(", ")
+            w.key("amountAtRisk"); w.amounts(s.amountAtRisk); w.raw(", ")
+            w.key("subscriptions"); w.int(s.subscriptions)
+            w.raw("}")
+        }
+        w.raw("\n  },\n")
+        w.raw("  "); w.key("thresholdMonths"); w.int(r.options.thresholdMonths); w.raw(",\n")
+        w.raw("  "); w.key("version"); w.int(version); w.raw(",\n")
+        w.raw("  "); w.key("warnings"); w.raw("[")
+        for (i, text) in (mask ? r.warnings.map(Masking.warning) : r.warnings).enumerated() {
+            w.raw(i == 0 ? "\n    " : ",\n    ")
+            w.string(text)
+        }
+        w.raw(r.warnings.isEmpty ? "]\n" : "\n  ]\n")
+        w.raw("}\n")
+        w.finish()
     }
 
     /// Outside strings JSON is ASCII, so these scalars can only be inside strings.
@@ -29,114 +130,5 @@ public enum JSONReport {
             }
         }
         return String(out)
-    }
-
-    private struct Document: Encodable {
-        let report: ExpiryReport
-        let mask: Bool
-
-        enum Keys: String, CodingKey {
-            case version, asOf, thresholdMonths, horizonMonths, month, environment, company, files, summary
-            case aliases, subscriptions, excluded, warnings
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Keys.self)
-            let r = report
-            try c.encode(JSONReport.version, forKey: .version)
-            try c.encode(r.options.asOf.description, forKey: .asOf)
-            try c.encode(r.options.thresholdMonths, forKey: .thresholdMonths)
-            try c.encode(r.options.horizonMonths, forKey: .horizonMonths)
-            try c.encode(r.month?.description, forKey: .month)
-            try c.encode(r.environment?.rawValue, forKey: .environment)
-            try c.encode(r.companyLabel, forKey: .company)
-            try c.encode(
-                r.files.map { file -> FileSummary in
-                    var s = FileSummary(file)
-                    if mask { s.problems = s.problems.map(Masking.problem) }
-                    return s
-                }, forKey: .files)
-            var summary = c.nestedContainer(keyedBy: StatusKey.self, forKey: .summary)
-            for status in ExpiryStatus.allCases {
-                try summary.encode(StatusEntry(summary: r.summary[status] ?? .init()), forKey: StatusKey(status))
-            }
-            try c.encode(r.aliases.map { AliasEntry(alias: $0, mask: mask) }, forKey: .aliases)
-            try c.encode(r.subscriptions.map { SubscriptionEntry(sub: $0) }, forKey: .subscriptions)
-            try c.encode(r.excluded.map { ["path": $0.path, "reason": $0.reason] }, forKey: .excluded)
-            try c.encode(mask ? r.warnings.map(Masking.warning) : r.warnings, forKey: .warnings)
-        }
-    }
-
-    private struct StatusKey: CodingKey {
-        let stringValue: String
-        init(_ status: ExpiryStatus) { stringValue = status.rawValue }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    private struct StatusEntry: Encodable {
-        let aliases: Int
-        let subscriptions: Int
-        let amountAtRisk: [String: Int64]
-        init(summary: ExpiryReport.StatusSummary) {
-            aliases = summary.aliases
-            subscriptions = summary.subscriptions
-            amountAtRisk = summary.amountAtRisk
-        }
-    }
-
-    private struct AliasEntry: Encodable {
-        let alias: ExpiryReport.Alias
-        let mask: Bool
-
-        enum Keys: String, CodingKey {
-            case alias, name, email, expiry, status, recurrences, shops, subscriptions, amountAtRisk
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(alias.alias, forKey: .alias)
-            try c.encode(mask ? Masking.name(alias.name) : alias.name, forKey: .name)
-            try c.encode(mask ? Masking.email(alias.email) : alias.email, forKey: .email)
-            try c.encode(alias.expiry.description, forKey: .expiry)
-            try c.encode(alias.status.rawValue, forKey: .status)
-            try c.encode(alias.recurrences, forKey: .recurrences)
-            try c.encode(alias.shops, forKey: .shops)
-            try c.encode(alias.subscriptions, forKey: .subscriptions)
-            try c.encode(alias.amountAtRisk, forKey: .amountAtRisk)
-        }
-    }
-
-    /// No name or e-mail here: the alias links to them, so masking has nothing to hide.
-    private struct SubscriptionEntry: Encodable {
-        let sub: ExpiryReport.Subscription
-
-        enum Keys: String, CodingKey {
-            case shopId, alias, subscriptionId, expiry, status, rule, effectDate, recurrenceCounter, amount
-            case initialAmount, initialCount, currency, nextCharge, firstChargeAfterExpiry, chargesAtRisk
-            case amountAtRisk, scheduleUnknown
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(sub.shopId, forKey: .shopId)
-            try c.encode(sub.alias, forKey: .alias)
-            try c.encode(sub.subscriptionId, forKey: .subscriptionId)
-            try c.encode(sub.expiry.description, forKey: .expiry)
-            try c.encode(sub.status.rawValue, forKey: .status)
-            try c.encode(sub.rule, forKey: .rule)
-            try c.encode(sub.effectDate.description, forKey: .effectDate)
-            try c.encode(sub.recurrenceCounter, forKey: .recurrenceCounter)
-            try c.encode(sub.amount, forKey: .amount)
-            try c.encode(sub.initialAmount, forKey: .initialAmount)
-            try c.encode(sub.initialCount, forKey: .initialCount)
-            try c.encode(sub.currency.code, forKey: .currency)
-            try c.encode(sub.risk.nextCharge?.description, forKey: .nextCharge)
-            try c.encode(sub.risk.firstChargeAfterExpiry?.description, forKey: .firstChargeAfterExpiry)
-            try c.encode(sub.risk.chargesAtRisk, forKey: .chargesAtRisk)
-            try c.encode(sub.risk.amountAtRisk, forKey: .amountAtRisk)
-            try c.encode(sub.risk.unknownReason?.description, forKey: .scheduleUnknown)
-        }
     }
 }

@@ -118,6 +118,44 @@ struct RecordValidator {
         return e
     }
 
+    @inline(__always) private func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var bits: UInt8 = 0
+        for c in b { bits |= c }
+        return bits < 0x80
+    }
+
+    /// The number of scalars of valid UTF-8 (shortest forms, no surrogates, at most U+10FFFF), or
+    /// nil. Hand-written: validating without building a String keeps `check` allocation-free.
+    private func utf8ScalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0, n = 0
+        let count = b.count
+        while i < count {
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+            } else {
+                let len: Int, minimum: UInt32
+                var v: UInt32
+                switch c {
+                case 0xC2...0xDF: len = 2; minimum = 0x80; v = UInt32(c & 0x1F)
+                case 0xE0...0xEF: len = 3; minimum = 0x800; v = UInt32(c & 0x0F)
+                case 0xF0...0xF4: len = 4; minimum = 0x10000; v = UInt32(c & 0x07)
+                default: return nil
+                }
+                guard i + len <= count else { return nil }
+                for k in 1..<len {
+                    let d = b[i + k]
+                    guard d & 0xC0 == 0x80 else { return nil }
+                    v = v << 6 | UInt32(d & 0x3F)
+                }
+                guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { return nil }
+                i += len
+            }
+            n += 1
+        }
+        return n
+    }
+
     /// `ans..max`: 1 to `max` printable ASCII characters (aliases, subscription ids, rules).
     private mutating func identifier(_ i: Int, _ fieldName: String, max: Int) -> String? {
         let b = bytes(i)
@@ -138,10 +176,9 @@ struct RecordValidator {
         }
         var characters = b.count
         var string: String?
-        if !b.allSatisfy({ $0 < 0x80 }) {
-            if let s = String(validating: b, as: UTF8.self) {
-                characters = s.unicodeScalars.count
-                string = s
+        if !isASCII(b) {
+            if let scalars = utf8ScalarCount(b) {
+                characters = scalars
             } else {
                 // Not UTF-8: read as ISO-8859-1, where every byte is the scalar of the same value.
                 latin1Fields += 1
@@ -173,7 +210,9 @@ struct RecordValidator {
             return
         }
         flushEmptyRun()
-        fields = Array(tokenizer.fields.prefix(min(count, LineTokenizer.maxFields)))
+        // Reuse the storage: no allocation per line.
+        fields.removeAll(keepingCapacity: true)
+        for i in 0..<min(count, LineTokenizer.maxFields) { fields.append(tokenizer.fields[i]) }
         recordOK = true
         for (i, f) in fields.enumerated() where f.defect != .none {
             let what: String
@@ -317,7 +356,9 @@ struct RecordValidator {
         let email = text(3, "cardholder e-mail", max: 127)
         let expiry = date(4, "expiry date")
         if kind == .shop, alias != nil {
-            aliasHashes.insert(bytes(1).reduce(into: Hasher()) { $0.combine($1) }.finalize())
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes(1)))
+            aliasHashes.insert(hasher.finalize())
         }
         if kind == .company {
             let recurrences = digits(5, "recurrence count", max: 6)

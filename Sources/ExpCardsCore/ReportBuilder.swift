@@ -14,10 +14,23 @@ public struct ReportBuilder {
         var expiry: Day
         var fromCompany: Bool
         var recurrences: Int?
-        var shops: Set<String> = []
+        /// Sorted, distinct; an alias is in one to a few shops, so an array beats a Set.
+        var shops: [String] = []
         var subscriptions = 0
-        var where_: String
+        var where_: Origin
+        /// Money at risk over its subscriptions, per currency code.
+        var amountAtRisk: [String: Int64] = [:]
     }
+
+    /// Where a detail was read: an index into `paths` and a line, spelt out only for warnings.
+    private struct Origin {
+        var file: Int
+        var line: Int
+    }
+
+    private var paths: [String] = []
+
+    private func describe(_ o: Origin) -> String { "\(paths[o.file]):\(o.line)" }
 
     private var aliases: [String: AliasState] = [:]
     private var pending: [ExpiryReport.Subscription] = []
@@ -44,10 +57,11 @@ public struct ReportBuilder {
         // The company file first, so its names win without a second pass.
         let ordered = selection.selected.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
         for (path, name) in ordered {
-            var details: [Detail] = []
-            let file = ExpCardsParser.parse(path: path, limits: limits) { details.append($0) }
-            builder.add(file: file, details: details)
-            _ = name
+            // Details go straight into the merge as they are read: no copy of the file in memory.
+            let file = ExpCardsParser.parse(path: path, limits: limits) {
+                builder.add(detail: $0, shopId: name.shopId, path: path)
+            }
+            builder.add(file: file)
         }
         builder.report.environment = selection.environment
         builder.report.month = selection.month
@@ -57,23 +71,36 @@ public struct ReportBuilder {
 
     /// Adds one parsed file and its valid details.
     public mutating func add(file: ParsedFile, details: [Detail]) {
+        for detail in details { add(detail: detail, shopId: file.shopId, path: file.path) }
+        add(file: file)
+    }
+
+    /// Adds a parsed file (its details already added with `add(detail:shopId:path:)`).
+    public mutating func add(file: ParsedFile) {
         report.files.append(file)
         if let name = file.name {
             if name.kind == .company { report.companyLabel = name.label }
             if let shop = name.shopId { report.shopLabels[shop] = name.label }
         }
-        let shopId = file.shopId
-        for detail in details {
+    }
+
+    /// Adds one valid detail of the file at `path` (a shop file's when `shopId` is set).
+    public mutating func add(detail: Detail, shopId: String?, path: String) {
+        if paths.last != path { paths.append(path) }
+        let fileIndex = paths.count - 1
+        do {
             switch detail {
             case .company(let d):
-                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: true, recurrences: d.recurrences, shop: nil, at: "\(file.path):\(d.line)")
+                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: true, recurrences: d.recurrences, shop: nil, at: Origin(file: fileIndex, line: d.line))
             case .shop(let d):
-                guard let shopId else { continue }
-                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: false, recurrences: nil, shop: shopId, at: "\(file.path):\(d.line)")
+                guard let shopId else { return }
+                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: false, recurrences: nil, shop: shopId, at: Origin(file: fileIndex, line: d.line))
                 let currency = report.options.currency(forShop: shopId)
                 let parsed: Result<RecurrenceRule, RecurrenceRuleError>
-                if let cached = rules[d.rule] {
-                    parsed = cached
+                var rule = d.rule
+                if let index = rules.index(forKey: d.rule) {
+                    // One String per distinct rule text, shared by every subscription using it.
+                    (rule, parsed) = rules[index]
                 } else {
                     parsed = RecurrenceRule.parse(d.rule)
                     rules[d.rule] = parsed
@@ -81,33 +108,35 @@ public struct ReportBuilder {
                 pending.append(
                     ExpiryReport.Subscription(
                         shopId: shopId, alias: d.alias, subscriptionId: d.subscriptionId, name: d.name, email: d.email,
-                        expiry: d.expiry, status: .later, rule: d.rule, effectDate: d.effectDate,
+                        expiry: d.expiry, status: .later, rule: rule, effectDate: d.effectDate,
                         recurrenceCounter: d.recurrenceCounter, amount: d.amount, initialAmount: d.initialAmount,
                         initialCount: d.initialCount, currency: currency,
                         risk: parsed.failure.map { ChargeRisk.unknown($0) }
                             ?? ChargeRisk(nextCharge: nil, firstChargeAfterExpiry: nil, chargesAtRisk: nil, amountAtRisk: nil, unknownReason: nil)))
                 if case .failure(let reason) = parsed {
-                    warn("\(file.path):\(d.line): subscription \(d.subscriptionId): schedule unknown (\(reason)); its charges are not counted")
+                    warn("\(path):\(d.line): subscription \(d.subscriptionId): schedule unknown (\(reason)); its charges are not counted")
                 }
             }
         }
     }
 
     private mutating func addAlias(
-        _ alias: String, name: String, email: String, expiry: Day, company: Bool, recurrences: Int?, shop: String?, at place: String
+        _ alias: String, name: String, email: String, expiry: Day, company: Bool, recurrences: Int?, shop: String?, at origin: Origin
     ) {
         guard var state = aliases[alias] else {
-            var s = AliasState(name: name, email: email, expiry: expiry, fromCompany: company, recurrences: recurrences, where_: place)
-            if let shop { s.shops.insert(shop); s.subscriptions = 1 }
+            var s = AliasState(name: name, email: email, expiry: expiry, fromCompany: company, recurrences: recurrences, where_: origin)
+            if let shop { s.shops = [shop]; s.subscriptions = 1 }
             aliases[alias] = s
             return
         }
+        // Only a warning needs the places spelt out.
+        var place: String { describe(origin) }
         if company && state.fromCompany {
-            warn("\(place): alias \(alias) is listed again in the company file (first at \(state.where_))")
+            warn("\(place): alias \(alias) is listed again in the company file (first at \(describe(state.where_)))")
         }
         if name != state.name || email != state.email {
             warn(
-                "\(place): alias \(alias): name/e-mail \(quoted(name)) <\(quoted(email))> differ from \(quoted(state.name)) <\(quoted(state.email))> at \(state.where_); "
+                "\(place): alias \(alias): name/e-mail \(quoted(name)) <\(quoted(email))> differ from \(quoted(state.name)) <\(quoted(state.email))> at \(describe(state.where_)); "
                     + (state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
             if company && !state.fromCompany {
                 state.name = name
@@ -115,16 +144,19 @@ public struct ReportBuilder {
             }
         }
         if expiry != state.expiry {
-            warn("\(place): alias \(alias): expiry \(expiry) differs from \(state.expiry) at \(state.where_); the earliest counts")
+            warn("\(place): alias \(alias): expiry \(expiry) differs from \(state.expiry) at \(describe(state.where_)); the earliest counts")
             state.expiry = min(state.expiry, expiry)
         }
         if company {
             state.fromCompany = true
             state.recurrences = recurrences
-            state.where_ = place
+            state.where_ = origin
         }
         if let shop {
-            state.shops.insert(shop)
+            if !state.shops.contains(shop) {
+                state.shops.append(shop)
+                if state.shops.count > 1 { state.shops.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+            }
             state.subscriptions += 1
         }
         aliases[alias] = state
@@ -137,11 +169,11 @@ public struct ReportBuilder {
         let o = report.options
         var summary: [ExpiryStatus: ExpiryReport.StatusSummary] = [:]
         for s in ExpiryStatus.allCases { summary[s] = .init() }
-        var perAlias: [String: [String: Int64]] = [:]
-        var subscriptions: [ExpiryReport.Subscription] = []
-        subscriptions.reserveCapacity(pending.count)
-        for var sub in pending {
-            guard let state = aliases[sub.alias] else { continue }
+        // In place: the subscriptions are not copied (a million of them weigh hundreds of MB).
+        var kept = 0
+        for index in pending.indices {
+            guard let state = aliases[pending[index].alias] else { continue }
+            var sub = pending[index]
             sub.expiry = state.expiry
             sub.name = state.name
             sub.email = state.email
@@ -155,33 +187,59 @@ public struct ReportBuilder {
             summary[sub.status]!.subscriptions += 1
             if let amount = sub.risk.amountAtRisk {
                 summary[sub.status]!.amountAtRisk[sub.currency.code, default: 0] &+= amount
-                perAlias[sub.alias, default: [:]][sub.currency.code, default: 0] &+= amount
+                aliases[sub.alias]?.amountAtRisk[sub.currency.code, default: 0] &+= amount
             }
-            subscriptions.append(sub)
+            pending[kept] = sub
+            kept += 1
         }
+        pending.removeLast(pending.count - kept)
+        var subscriptions = pending
+        pending = []
         var list: [ExpiryReport.Alias] = []
         list.reserveCapacity(aliases.count)
-        for (alias, state) in aliases.sorted(by: { $0.key < $1.key }) {  // sorted: warnings in a stable order
+        let haveShopFiles = report.files.contains(where: { $0.kind == .shop })
+        var recurrenceMismatches: [(alias: String, company: Int, shops: Int)] = []
+        for (alias, state) in aliases {
             if onlyShopAliases && state.shops.isEmpty { continue }
-            if let count = state.recurrences, !onlyShopAliases, !state.shops.isEmpty || count > 0,
-                report.files.contains(where: { $0.kind == .shop }), count != state.subscriptions
+            if let count = state.recurrences, !onlyShopAliases, !state.shops.isEmpty || count > 0, haveShopFiles,
+                count != state.subscriptions
             {
-                warn("alias \(alias): the company file counts \(count) active recurrence\(count == 1 ? "" : "s"), the shop files list \(state.subscriptions)")
+                recurrenceMismatches.append((alias, count, state.subscriptions))
             }
             let status = ExpiryStatus(expiry: state.expiry, asOf: o.asOf, thresholdMonths: o.thresholdMonths)
             summary[status]!.aliases += 1
             list.append(
                 ExpiryReport.Alias(
                     alias: alias, name: state.name, email: state.email, expiry: state.expiry, status: status,
-                    recurrences: state.recurrences, shops: state.shops.sorted(), subscriptions: state.subscriptions,
-                    amountAtRisk: perAlias[alias] ?? [:]))
+                    recurrences: state.recurrences, shops: state.shops, subscriptions: state.subscriptions,
+                    amountAtRisk: state.amountAtRisk))
         }
-        list.sort { ($0.status, $0.expiry, $0.alias) < ($1.status, $1.expiry, $1.alias) }
-        subscriptions.sort { a, b in
-            let fa = a.risk.firstChargeAfterExpiry ?? Day(year: 9999, month: 12, day: 31)!
-            let fb = b.risk.firstChargeAfterExpiry ?? Day(year: 9999, month: 12, day: 31)!
-            return (a.shopId, fa, a.alias, a.subscriptionId) < (b.shopId, fb, b.alias, b.subscriptionId)
+        // Byte order for the identifiers (ASCII by the format): String's `<` compares Unicode
+        // canonical forms, which costs seconds on a million rows.
+        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        // The dictionary's order varies from run to run: warnings in alias order.
+        recurrenceMismatches.sort { before($0.alias, $1.alias) }
+        for m in recurrenceMismatches {
+            warn("alias \(m.alias): the company file counts \(m.company) active recurrence\(m.company == 1 ? "" : "s"), the shop files list \(m.shops)")
         }
+        // Sort indices, not the large structs (moving those copies and retains every field).
+        let aliasOrder = list.indices.sorted { i, j in
+            let a = list[i], b = list[j]
+            if a.status != b.status { return a.status < b.status }
+            if a.expiry != b.expiry { return a.expiry < b.expiry }
+            return before(a.alias, b.alias)
+        }
+        list = aliasOrder.map { list[$0] }
+        let never = Day(year: 9999, month: 12, day: 31)!
+        let subscriptionOrder = subscriptions.indices.sorted { i, j in
+            let a = subscriptions[i], b = subscriptions[j]
+            if a.shopId != b.shopId { return before(a.shopId, b.shopId) }
+            let fa = a.risk.firstChargeAfterExpiry ?? never, fb = b.risk.firstChargeAfterExpiry ?? never
+            if fa != fb { return fa < fb }
+            if a.alias != b.alias { return before(a.alias, b.alias) }
+            return before(a.subscriptionId, b.subscriptionId)
+        }
+        subscriptions = subscriptionOrder.map { subscriptions[$0] }
         report.aliases = list
         report.subscriptions = subscriptions
         report.summary = summary

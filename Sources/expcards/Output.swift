@@ -8,6 +8,20 @@ import Darwin
 /// progress display and the log never interleave mid-line.
 enum Output {
     static func stdout(_ text: String) { write(1, text) }
+
+    static func stdout(bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = Glibc.write(1, buf.baseAddress! + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                done += n
+            }
+        }
+    }
     static func stderr(_ text: String) { write(2, text) }
 
     private static func write(_ fd: Int32, _ text: String) {

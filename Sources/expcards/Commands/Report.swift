@@ -77,21 +77,17 @@ struct ReportRunner {
         o.currency = options.currency.flatMap { Currency(code: $0) } ?? settings.currency.value
         o.shopCurrencies = settings.shopCurrencies.value
         let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty)
-        var text: String
+        if let headline, options.format != .text { logger.error("\(headline)") }
         switch options.format {
         case .text:
-            text = TextReport.render(report, color: options.color.enabled(environment: env), mask: options.mask)
+            let text = TextReport.render(report, color: options.color.enabled(environment: env), mask: options.mask)
+            Output.stdout((headline.map { $0 + "\n" } ?? "") + text)
         case .csv:
-            text = CSVReport.render(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask)
+            Output.stdout(CSVReport.render(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask))
         case .json:
-            do { text = try JSONReport.render(report, mask: options.mask) } catch {
-                logger.error("cannot encode the report: \(error)")
-                return .software
-            }
+            // Streamed: a million subscriptions never sit in memory as one string.
+            JSONReport.write(report, mask: options.mask) { Output.stdout(bytes: $0) }
         }
-        if let headline, options.format == .text { text = headline + "\n" + text }
-        if let headline, options.format != .text { logger.error("\(headline)") }
-        Output.stdout(text)
         for file in report.files where !file.isClean {
             logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")
         }
