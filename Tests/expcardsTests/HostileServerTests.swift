@@ -293,12 +293,22 @@ import Glibc
         return config
     }
 
-    static let bigName = "202611.EXP_CARDS.BIG.P.csv"
+    static let bigName = "202611.87654321.EXP_CARDS.BIG.P.csv"
+    static let bigRemote = "/87654321/expired/" + bigName
+    static let bigArchived = "87654321/expired/" + bigName
 
-    /// A valid company file of about `aliases` × 60 bytes, on the server; returns its local path.
-    static func writeBig(_ f: FetchTests.Fixture, aliases: Int) throws -> String {
+    /// A random 24 MiB shop file on the server (archived and flagged damaged: exit 65); its local path.
+    ///
+    /// Big because libssh2 1.10 asks for 4 read buffers (about 8 MB) ahead and hands back nothing
+    /// until they are all requested: a cut in the first 8 MB leaves no byte on disk to resume from.
+    static func writeBig(_ f: FetchTests.Fixture) throws -> String {
+        try f.server.writeRandomFile(bigRemote, size: 24 << 20)
+    }
+
+    /// A valid company file of about `aliases` × 53 bytes, on the server; returns its local path.
+    static func writeValid(_ f: FetchTests.Fixture, aliases: Int) throws -> String {
         let text = Samples.company(month: "202611", aliases: (0..<aliases).map { ("alias-\($0)", "20261231") })
-        return try f.server.write("/ROOT/expired/" + bigName, text)
+        return try f.server.write("/ROOT/expired/202611.EXP_CARDS.BIG.P.csv", text)
     }
 
     static func size(_ path: String) -> Int {
@@ -308,44 +318,43 @@ import Glibc
     @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(3)))
     func aProxyCutMidDownloadIsRetriedResumedAndByteIdentical() throws {
         let f = try FetchTests.Fixture()
-        let remote = try Self.writeBig(f, aliases: 150_000)
-        let total = Self.size(remote)
-        #expect(total > 7_000_000)
-        // Only the first connection is cut, after 3 MB from the server: well past the handshake and
-        // the listing, and past the first 2.1 MB read buffer, so some data is on disk at the cut.
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--cut-connections", "1", "--lifetime", "150", "cut-after", "3000000"])
+        let remote = try Self.writeBig(f)
+        // Only the first connection is cut, after 12 MB from the server: well past the handshake, the
+        // listing and libssh2's 8 MB read-ahead, so some data is on disk at the cut.
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--cut-connections", "1", "--lifetime", "150", "cut-after", "12000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let r = try CLI.run(["fetch", "--config", config, "--retries", "3", "--timeout", "5", "--verbose"], timeout: 120)
-        #expect(r.status == 0, "\(r)\n\(proxy.log)")
-        #expect(proxy.log.contains("connection 1: cut after 3000000 bytes"), "\(proxy.log)")
+        // 65: the file is random bytes, archived and flagged as damaged.
+        #expect(r.status == 65, "\(r)\n\(proxy.log)")
+        #expect(proxy.log.contains("connection 1: cut after 12000000 bytes"), "\(proxy.log)")
         #expect(r.stderr.contains("retry 1 of 3"), "\(r)")
         #expect(r.stderr.contains("resuming"), "\(r)")
-        let final = f.archived("ROOT/expired/" + Self.bigName)
+        let final = f.archived(Self.bigArchived)
         #expect(try sha256Hex(ofFile: final) == (try sha256Hex(ofFile: remote)))
-        #expect(try Manifest.load(root: f.archive).files["ROOT/expired/" + Self.bigName]?.sha256 == (try sha256Hex(ofFile: remote)))
-        #expect(!(try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))).contains { $0.hasSuffix(".part") })
+        #expect(try Manifest.load(root: f.archive).files[Self.bigArchived]?.sha256 == (try sha256Hex(ofFile: remote)))
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: f.archived("87654321/expired"))).contains { $0.hasSuffix(".part") })
         #expect(try f.expcards(["verify"]).status == 0)
     }
 
     @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(2)))
     func aProxyCutWithNoRetryLeft69KeepsThePartialDataForTheNextRun() throws {
         let f = try FetchTests.Fixture()
-        let remote = try Self.writeBig(f, aliases: 150_000)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "cut-after", "3000000"])
+        let remote = try Self.writeBig(f)
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "cut-after", "12000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let r = try CLI.run(["fetch", "--config", config, "--retries", "0", "--timeout", "5"], timeout: 90)
         #expect(r.status == 69, "\(r)\n\(proxy.log)")
         #expect(r.stdout.contains("FAILED"), "\(r)")
-        let dir = f.archived("ROOT/expired")
+        let dir = f.archived("87654321/expired")
         #expect(!FileManager.default.fileExists(atPath: dir + "/" + Self.bigName), "nothing under the final name")
         let parts = (try FileManager.default.contentsOfDirectory(atPath: dir)).filter { $0.hasPrefix("." + Self.bigName) && $0.hasSuffix(".part") }
         #expect(parts.count == 1 && Self.size(dir + "/" + parts[0]) > 0, "the partial data is kept: \(parts)")
-        #expect(try Manifest.load(root: f.archive).files["ROOT/expired/" + Self.bigName] == nil)
-        // Straight to the server, the next run completes it.
+        #expect(try Manifest.load(root: f.archive).files[Self.bigArchived] == nil)
+        // Straight to the server, the next run completes it (65: random bytes, flagged).
         let again = try f.expcards(["fetch", "--verbose"])
-        #expect(again.status == 0, "\(again)")
+        #expect(again.status == 65, "\(again)")
         #expect(again.stderr.contains("resuming"), "\(again)")
         #expect(try sha256Hex(ofFile: dir + "/" + Self.bigName) == (try sha256Hex(ofFile: remote)))
     }
@@ -373,7 +382,7 @@ import Glibc
     @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(2)))
     func aProxyThatStallsIsGivenUpWithinTheTimeout() throws {
         let f = try FetchTests.Fixture()
-        _ = try Self.writeBig(f, aliases: 60_000)
+        _ = try Self.writeBig(f)
         let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "stall-after", "1000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
@@ -384,13 +393,13 @@ import Glibc
         #expect(r.status == 69, "\(r)\n\(proxy.log)")
         #expect(proxy.log.contains("stalled after 1000000 bytes"), "\(proxy.log)")
         #expect(took < Double(timeout) + 8, "gave up after \(took) s")
-        #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + Self.bigName)))
+        #expect(!FileManager.default.fileExists(atPath: f.archived(Self.bigArchived)))
     }
 
     @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(2)))
     func aThrottledLinkCompletes() throws {
         let f = try FetchTests.Fixture()
-        let remote = try Self.writeBig(f, aliases: 20_000)
+        let remote = try Self.writeValid(f, aliases: 20_000)
         let total = Self.size(remote)
         let rate = 1_000_000
         let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "throttle", String(rate)])
@@ -401,6 +410,6 @@ import Glibc
         let took = Date().timeIntervalSince(started)
         #expect(r.status == 0, "\(r)\n\(proxy.log)")
         #expect(took > Double(total) / Double(rate) * 0.8, "the link was throttled: \(took) s for \(total) bytes")
-        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/" + Self.bigName)) == (try sha256Hex(ofFile: remote)))
+        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202611.EXP_CARDS.BIG.P.csv")) == (try sha256Hex(ofFile: remote)))
     }
 }
