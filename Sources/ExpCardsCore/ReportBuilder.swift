@@ -223,21 +223,23 @@ public struct ReportBuilder {
             warn("alias \(m.alias): the company file counts \(m.company) active recurrence\(m.company == 1 ? "" : "s"), the shop files list \(m.shops)")
         }
         // Sort indices, not the large structs (moving those copies and retains every field).
+        // Integer keys first (status, expiry), computed once; the alias's bytes only on a tie.
+        let aliasKeys = list.map { $0.status.rank << 32 | ($0.expiry.daysSinceEpoch + 1_000_000) }
         let aliasOrder = list.indices.sorted { i, j in
-            let a = list[i], b = list[j]
-            if a.status != b.status { return a.status < b.status }
-            if a.expiry != b.expiry { return a.expiry < b.expiry }
-            return before(a.alias, b.alias)
+            if aliasKeys[i] != aliasKeys[j] { return aliasKeys[i] < aliasKeys[j] }
+            return before(list[i].alias, list[j].alias)
         }
         list = aliasOrder.map { list[$0] }
-        let never = Day(year: 9999, month: 12, day: 31)!
+        let never = Day(year: 9999, month: 12, day: 31)!.daysSinceEpoch
+        let shopRank = Dictionary(
+            uniqueKeysWithValues: Set(subscriptions.map(\.shopId)).sorted(by: before).enumerated().map { ($1, $0) })
+        let subscriptionKeys = subscriptions.map {
+            shopRank[$0.shopId]! << 32 | (($0.risk.firstChargeAfterExpiry?.daysSinceEpoch ?? never) + 1_000_000)
+        }
         let subscriptionOrder = subscriptions.indices.sorted { i, j in
-            let a = subscriptions[i], b = subscriptions[j]
-            if a.shopId != b.shopId { return before(a.shopId, b.shopId) }
-            let fa = a.risk.firstChargeAfterExpiry ?? never, fb = b.risk.firstChargeAfterExpiry ?? never
-            if fa != fb { return fa < fb }
-            if a.alias != b.alias { return before(a.alias, b.alias) }
-            return before(a.subscriptionId, b.subscriptionId)
+            if subscriptionKeys[i] != subscriptionKeys[j] { return subscriptionKeys[i] < subscriptionKeys[j] }
+            if subscriptions[i].alias != subscriptions[j].alias { return before(subscriptions[i].alias, subscriptions[j].alias) }
+            return before(subscriptions[i].subscriptionId, subscriptions[j].subscriptionId)
         }
         subscriptions = subscriptionOrder.map { subscriptions[$0] }
         report.aliases = list

@@ -268,6 +268,16 @@ public final class SFTPClient {
             let status = UInt(libssh2_sftp_last_error(sftp))
             return .sftp(path: path, status: SFTPStatus(code: status), message: "")
         }
+        if code == LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED {
+            // libssh2 1.10 reports an SFTP reply over its 256 KiB packet limit with a misleading
+            // "Timeout waiting for status message": nothing timed out. Say what happened.
+            broken = true
+            return .ssh(
+                code: code,
+                message: "the server's reply is larger than libssh2 1.10's 256 KiB SFTP packet limit (too large, not a timeout); "
+                    + "the listing cannot be read with this libssh2 version",
+                operation: operation)
+        }
         let error = LibSSH2Error.make(code: code, message: message, operation: operation, timeout: timeout)
         if LibSSH2Error.isFatal(error) { broken = true }
         return error

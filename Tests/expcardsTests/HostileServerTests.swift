@@ -262,11 +262,9 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: f.archive + "/ROOT"), "nothing fetched from a listing that failed")
     }
 
-    /// The error for that huge reply should name the limit it hit; today it reads
-    /// "Timeout waiting for status message (libssh2 error -25)": libssh2's text for
-    /// LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED, though nothing timed out.
+    /// The error for that huge reply names the limit it hit, not libssh2's misleading
+    /// "Timeout waiting for status message" for LIBSSH2_ERROR_CHANNEL_PACKET_EXCEEDED.
     @Test(
-        .disabled("Sources bug: a listing reply over libssh2's 256 KiB SFTP packet limit is reported as 'Timeout waiting for status message (libssh2 error -25)', not naming the limit"),
         .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko"), .timeLimit(.minutes(2)))
     func aListingInOneHugeReplyNamesTheLimit() throws {
         let f = try HostileFixture(scenario: "huge-batch")
