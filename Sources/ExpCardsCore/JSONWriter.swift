@@ -28,12 +28,7 @@ struct JSONWriter {
     /// C1, bidi controls, line separators) escaped as `\uXXXX`; all else as UTF-8.
     mutating func string(_ s: String) {
         buffer.append(UInt8(ascii: "\""))
-        var plain = true
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x7F {
-            plain = false
-            break
-        }
-        if plain {
+        if JSONWriter.isPlain(s) {
             buffer.append(contentsOf: s.utf8)
         } else {
             for scalar in s.unicodeScalars {
@@ -57,12 +52,67 @@ struct JSONWriter {
         if buffer.count >= flushAt { finish() }
     }
 
+    /// True when the UTF-8 bytes need no escape: no control, quote or backslash, and none of the
+    /// multi-byte display controls (C1 as C2 80–9F, U+061C as D8 9C, U+200E/F, U+2028–202E and
+    /// U+2066–2069 as E2 80/81 xx). Checked on bytes: no scalar decoding on the common path.
+    static func isPlain(_ s: String) -> Bool {
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        for b in s.utf8 {
+            if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return false }
+            if previous == 0xC2 && b >= 0x80 && b <= 0x9F { return false }
+            if previous == 0xD8 && b == 0x9C { return false }
+            if beforePrevious == 0xE2 && (previous == 0x80 || previous == 0x81) { return false }
+            beforePrevious = previous
+            previous = b
+        }
+        return true
+    }
+
+    /// A day as `"YYYY-MM-DD"`, written digit by digit.
+    mutating func day(_ d: Day?) {
+        guard let d else { return raw("null") }
+        func digits(_ v: Int, _ n: Int) {
+            var p = 1
+            for _ in 1..<n { p *= 10 }
+            var v = v
+            while p > 0 {
+                buffer.append(UInt8(48 + v / p))
+                v %= p
+                p /= 10
+            }
+        }
+        buffer.append(UInt8(ascii: "\""))
+        digits(d.year, 4)
+        buffer.append(UInt8(ascii: "-"))
+        digits(d.month, 2)
+        buffer.append(UInt8(ascii: "-"))
+        digits(d.day, 2)
+        buffer.append(UInt8(ascii: "\""))
+    }
+
     mutating func string(_ s: String?) {
         if let s { string(s) } else { raw("null") }
     }
 
+    /// An integer written digit by digit (no String per number).
     mutating func int<I: BinaryInteger>(_ v: I?) {
-        if let v { raw(String(v)) } else { raw("null") }
+        guard let v else { return raw("null") }
+        var magnitude = UInt64(truncatingIfNeeded: Int64(v).magnitude)
+        if v < 0 { buffer.append(UInt8(ascii: "-")) }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[i]) }
+        }
+        if buffer.count >= flushAt { finish() }
     }
 
     /// `"key": ` (keys are ASCII identifiers).
