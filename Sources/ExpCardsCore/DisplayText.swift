@@ -33,6 +33,13 @@ func escapeScalar(_ scalar: Unicode.Scalar) -> String {
 /// Terminal columns a string takes: East Asian wide characters take two, everything else one per
 /// grapheme (combining marks join their base). Good enough for names; no locale tables.
 func displayWidth(_ text: String) -> Int {
+    // ASCII (most of a report): one column per byte, no grapheme breaking.
+    var ascii = true
+    for b in text.utf8 where b >= 0x80 {
+        ascii = false
+        break
+    }
+    if ascii { return text.utf8.count }
     var width = 0
     for character in text { width += columns(character) }
     return width
@@ -86,6 +93,12 @@ func wrapped(_ text: String, width: Int, firstIndent: String, indent: String) ->
 }
 
 private func wrappedKeepingNoBreakSpaces(_ text: String, width: Int, firstIndent: String, indent: String) -> [String] {
+    // Most paragraphs fit on one line: no word splitting then.
+    if !text.contains("  "), !text.hasPrefix(" "), !text.hasSuffix(" "), !text.isEmpty,
+        displayWidth(firstIndent) + displayWidth(text) <= width
+    {
+        return [firstIndent + text]
+    }
     var lines: [String] = []
     var line = firstIndent
     var lineHasWord = false
