@@ -16,6 +16,7 @@ Each connection's fate is logged on stderr. Exits after --lifetime seconds (defa
 SIGTERM/SIGINT.
 """
 
+
 import argparse
 import os
 import signal
@@ -23,6 +24,9 @@ import socket
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lifetime import bound_lifetime  # noqa: E402  (shared with the other test helper)
 
 CHUNK = 16384
 
@@ -143,16 +147,7 @@ def main():
     if args.mode == "throttle" and args.value == 0:
         p.error("throttle needs a positive rate")
 
-    def stop(*_):
-        os._exit(0)
-
-    # A parent may spawn us with these blocked (the mask survives exec): unblock them.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    timer = threading.Timer(args.lifetime, stop)
-    timer.daemon = True
-    timer.start()
+    bound_lifetime(args.lifetime)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -26,6 +26,7 @@ show up as a written file):
   huge-batch  the same entries, all in ONE SSH_FXP_NAME reply of about 1.5 MB.
 """
 
+
 import argparse
 import os
 import signal
@@ -36,6 +37,9 @@ import threading
 import time
 
 import paramiko
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lifetime import bound_lifetime  # noqa: E402  (shared with the other test helper)
 
 VALID_NAME = "202611.EXP_CARDS.OK.P.csv"
 GROWING_NAME = "202611.EXP_CARDS.GROW.P.csv"
@@ -314,16 +318,7 @@ def main():
     p.add_argument("--lifetime", type=float, default=60)
     args = p.parse_args()
 
-    def stop(*_):
-        os._exit(0)
-
-    # A parent may spawn us with these blocked (the mask survives exec): unblock them.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    timer = threading.Timer(args.lifetime, stop)
-    timer.daemon = True
-    timer.start()
+    bound_lifetime(args.lifetime)
 
     if args.scenario == "huge-batch":
         # One SSH_FXP_NAME reply with every entry, instead of paramiko's 16 per reply.
