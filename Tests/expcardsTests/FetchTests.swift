@@ -238,6 +238,8 @@ import Testing
         #expect(r.status == 0, "\(r)")
         #expect(r.stderr.contains("the archive has no production file of 2026-09: purged from the server before anyone fetched them"), "\(r)")
         #expect(!r.stderr.contains("test file of"), "\(r)")
+        // Its purge (22 August, 04:00 UTC, counted from the name, not the mtime) is long past.
+        #expect(r.stderr.contains("202608.EXP_CARDS.ACME.P.csv is not archived yet and its purge was due"), "\(r)")
     }
 
     @Test func aSecondConcurrentRunExits75AtOnce() throws {
