@@ -8,25 +8,18 @@ public func displaySafe(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: needsEscape) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-        if needsEscape(scalar) { out += escapeScalar(scalar) } else { out.unicodeScalars.append(scalar) }
+        if needsEscape(scalar) { out += escapedForDisplay(scalar) } else { out.unicodeScalars.append(scalar) }
     }
     return out
 }
 
-/// Scalars that act on the display rather than show: `escapedForDisplay` escapes them, and so do
-/// the bidi marks it leaves alone (LRM, RLM, ALM).
+/// Scalars that act on the display rather than show: the one list `escapedForDisplay`,
+/// `displaySafe` and the JSON writer escape.
 func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.value {
     case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: return true
     case 0x061C, 0x200E, 0x200F: return true
     default: return false
-    }
-}
-
-func escapeScalar(_ scalar: Unicode.Scalar) -> String {
-    switch scalar.value {
-    case 0x061C, 0x200E, 0x200F: return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-    default: return escapedForDisplay(scalar)
     }
 }
 

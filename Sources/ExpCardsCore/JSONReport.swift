@@ -116,19 +116,4 @@ public enum JSONReport {
         w.raw("}\n")
         w.finish()
     }
-
-    /// Outside strings JSON is ASCII, so these scalars can only be inside strings.
-    static func escapingDisplayControls(_ json: String) -> String {
-        guard json.unicodeScalars.contains(where: { $0.value >= 0x7F && needsEscape($0) }) else { return json }
-        var out = String.UnicodeScalarView()
-        for scalar in json.unicodeScalars {
-            if scalar.value >= 0x7F, needsEscape(scalar) {
-                let hex = String(scalar.value, radix: 16, uppercase: false)
-                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
-            } else {
-                out.append(scalar)
-            }
-        }
-        return String(out)
-    }
 }

@@ -62,8 +62,9 @@ public func abbreviated(_ bytes: some Collection<UInt8>, limit: Int = 40) -> Str
     return out
 }
 
-/// A scalar made safe for a terminal or a mail: controls (C0, DEL, C1) and the replacement
-/// character of invalid UTF-8 become visible escapes; everything else stays as is.
+/// A scalar made safe for a terminal or a mail, in a quoted excerpt: `"` and `\` escaped, and
+/// every scalar that acts on the display (`needsEscape`: C0, DEL, C1, separators, bidi controls)
+/// shown as a visible escape; everything else stays as is.
 public func escapedForDisplay(_ scalar: Unicode.Scalar) -> String {
     switch scalar.value {
     case 0x09: return "\\t"
@@ -71,11 +72,11 @@ public func escapedForDisplay(_ scalar: Unicode.Scalar) -> String {
     case 0x0D: return "\\r"
     case 0x22: return "\\\""
     case 0x5C: return "\\\\"
-    case 0x00..<0x20, 0x7F..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+    default:
+        guard needsEscape(scalar) else { return String(scalar) }
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return scalar.value < 0x100
             ? "\\x" + (hex.count == 1 ? "0" : "") + hex
             : "\\u{" + hex + "}"
-    default: return String(scalar)
     }
 }

@@ -181,6 +181,8 @@ import Testing
         #expect(s.count < 80)
         #expect(s.hasSuffix("… (5000 bytes)"))
         #expect(abbreviated(Array("a\u{1}b\n".utf8)) == #""a\x01b\n""#)
+        // One list of display controls for every escape: bidi marks too.
+        #expect(abbreviated(Array("a\u{200F}b\u{202E}".utf8)) == #""a\u{200F}b\u{202E}""#)
     }
 }
 

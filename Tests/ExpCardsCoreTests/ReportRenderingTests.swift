@@ -394,8 +394,13 @@ struct ReportRenderingTests {
     }
 
     @Test func jsonEscapesDisplayControls() throws {
-        let json = JSONReport.escapingDisplayControls("{\"n\": \"a\u{202E}b\u{85}c\u{7F}é\"}")
-        #expect(json == #"{"n": "a\u202eb\u0085c\u007fé"}"#)
+        var out: [UInt8] = []
+        var writer = JSONWriter { out += $0 }
+        writer.raw("{\"n\": ")
+        writer.string("a\u{202E}b\u{85}c\u{7F}é")
+        writer.raw("}")
+        writer.finish()
+        #expect(String(decoding: out, as: UTF8.self) == #"{"n": "a\u202eb\u0085c\u007fé"}"#)
         let text = try JSONReport.render(Fixture.rich, mask: false)
         #expect(!text.unicodeScalars.contains { $0 != "\n" && needsEscape($0) })
         #expect(text.contains(#""Axel\u001b[31m Kant""#))
