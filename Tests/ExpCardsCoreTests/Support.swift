@@ -6,20 +6,9 @@ import Testing
 /// The guide's two examples, as printed (the shop one without the page-layout line breaks).
 enum Guide {
     static let companyName = "201806.EXP_CARDS.MA-ENS.T.csv"
-    static let company = """
-        00;EXP_CARDS;T;20180622;162639
-        02;0cbb70b8f9634f2ebdb10674a8e3af4f;Dupont Durant;Durant@e-mail.com;20180722;0
-        02;86d73ae99c38423fbba535d04acd2314;Axel Kant;kant@e-mail.com;20180722;0
-        01;6;20180622;162639
-
-        """
+    static let company = guideFixture(companyName)
     static let shopName = "201806.87654321.EXP_CARDS.PDV.P.csv"
-    static let shop = """
-        "00";"EXP_CARDS";"P";"87654321";"20180622";"162416"
-        "02";"91ca494b80d338a67ef06f3450b845cf";"Dupont Durant";"Durant@e-mail.com";"20180630";"REC_91ca494b80d338a67ef06f3450b845cf";"0/12";"RRULE:FREQ=MONTHLY;COUNT=12;BYMONTHDAY=15";"20180501";"2000";"";"0"
-        "01";"1";"1";"20180622";"162416"
-
-        """
+    static let shop = guideFixture(shopName)
 }
 
 struct Parsed {
@@ -95,4 +84,11 @@ func runProcess(_ path: String, _ args: [String], stdin: Data? = nil) throws -> 
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, data)
+}
+
+/// A file of `Tests/Fixtures/guide/`, shared with the other test target; empty when missing, so
+/// every test using it fails rather than passing on nothing.
+func guideFixture(_ name: String) -> String {
+    let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    return (try? String(contentsOf: tests.appendingPathComponent("Fixtures/guide/" + name), encoding: .utf8)) ?? ""
 }
