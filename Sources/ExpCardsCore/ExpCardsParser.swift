@@ -26,6 +26,15 @@ public enum ExpCardsParser {
     /// Parses the file at `path`; its kind comes from its name. A name that is not an EXP_CARDS
     /// name is not parsed (the format page: "list it, never parse it as one").
     public static func parse(path: String, limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil) -> ParsedFile {
+        parse(path: path, limits: limits, view: onDetail.map { handler in { handler($0.detail) } })
+    }
+
+    /// Parses the file at `path`, lending each valid detail's bytes to `onDetailView`.
+    public static func parse(path: String, limits: Limits = Limits(), onDetailView: (borrowing DetailView) -> Void) -> ParsedFile {
+        withoutActuallyEscaping(onDetailView) { parse(path: path, limits: limits, view: $0) }
+    }
+
+    private static func parse(path: String, limits: Limits, view onDetailView: ((borrowing DetailView) -> Void)?) -> ParsedFile {
         let base = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         let name = ExpCardsFileName(base)
         var result = ParsedFile(path: path, name: name)
@@ -50,11 +59,11 @@ public enum ExpCardsParser {
             if n == 2 && magic[0] == 0x1F && magic[1] == 0x8B {
                 let gz = try GzipSource(file)
                 var source = gz
-                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, onDetail: onDetail)
+                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 result.compressed = true
             } else {
                 var source = file
-                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, onDetail: onDetail)
+                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 if name.compressed {
                     result.warnings.append("named .gz but not gzip-compressed: read as plain text")
                 }
@@ -71,8 +80,24 @@ public enum ExpCardsParser {
         source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
         limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil
     ) -> ParsedFile {
-        var validator = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetail: onDetail)
+        parse(source: &source, path: path, kind: kind, name: name, limits: limits, view: onDetail.map { handler in { handler($0.detail) } })
+    }
+
+    /// Parses bytes from any source, lending each valid detail's bytes to `onDetailView`.
+    public static func parse<S: ByteSource>(
+        source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
+        limits: Limits = Limits(), onDetailView: (borrowing DetailView) -> Void
+    ) -> ParsedFile {
+        withoutActuallyEscaping(onDetailView) { parse(source: &source, path: path, kind: kind, name: name, limits: limits, view: $0) }
+    }
+
+    private static func parse<S: ByteSource>(
+        source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
+        limits: Limits, view onDetailView: ((borrowing DetailView) -> Void)?
+    ) -> ParsedFile {
+        var validator = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetailView: onDetailView)
         var tokenizer = LineTokenizer()
+        defer { tokenizer.deallocate() }
         let capacity = max(limits.bufferBytes, 2 * limits.maxLineBytes + 2)
         let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buf.deallocate() }

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+@testable import ExpCardsCore
+
+/// The parser's word-at-a-time checks, its distinct-alias count and its borrowed-bytes callback,
+/// each against a plain byte-at-a-time (or String) reading of the same input.
+@Suite struct ParserInternalsTests {
+    /// Every length from 0 to 24 (so the 8-byte words and their tails), every byte value at
+    /// every position: the SWAR answers equal the byte loops'.
+    @Test func swarChecksAgreeWithByteLoops() {
+        for length in 0...24 {
+            for position in 0..<max(length, 1) {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { bytes[position] = UInt8(value) }
+                    bytes.withUnsafeBufferPointer { b in
+                        let printable = b.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
+                        #expect(SWAR.isPrintableASCII(b) == printable, "length \(length) byte \(value) at \(position)")
+                        let (ascii, nul) = SWAR.asciiAndNul(b)
+                        #expect(ascii == b.allSatisfy { $0 < 0x80 })
+                        #expect(nul == b.contains(0))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tokenizer's scan stops at the first delimiter even when a later byte of the same
+    /// word borrows (0x00 next to 0x01, 0x3B next to 0x3C...).
+    @Test func tokenizerFindsTheFirstDelimiterInAWord() {
+        let lines: [[UInt8]] = [
+            Array("ab;\u{1}\u{0}cdefgh\n".utf8),
+            Array("\u{3C};\u{3A}\u{3B}xyz;\n".utf8),
+            Array("\"a\u{23}\"\";\u{21}\"\"\";b\r\n".utf8),
+            Array("12345678;12345678\r".utf8),
+        ]
+        for line in lines {
+            var buffer = line
+            let expected = referenceFields(line)
+            var tokenizer = LineTokenizer()
+            defer { tokenizer.deallocate() }
+            let got: [[UInt8]] = buffer.withUnsafeMutableBufferPointer { b in
+                guard case .line = tokenizer.tokenize(b.baseAddress!, start: 0, end: b.count, atEOF: true) else { return [] }
+                return (0..<tokenizer.fieldCount).map { Array(b[tokenizer.fields[$0].start..<tokenizer.fields[$0].end]) }
+            }
+            #expect(got == expected, "\(line)")
+        }
+    }
+
+    /// A byte-at-a-time reading of one well-formed line (quotes only around whole fields).
+    private func referenceFields(_ line: [UInt8]) -> [[UInt8]] {
+        var fields: [[UInt8]] = [], field: [UInt8] = []
+        var i = 0, quoted = false
+        while i < line.count {
+            let c = line[i]
+            if quoted {
+                if c == 0x22, i + 1 < line.count, line[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
+                if c == 0x22 { quoted = false; i += 1; continue }
+                field.append(c)
+            } else if c == 0x22 && field.isEmpty {
+                quoted = true
+            } else if c == 0x3B {
+                fields.append(field)
+                field = []
+            } else if c == 0x0A || c == 0x0D {
+                break
+            } else {
+                field.append(c)
+            }
+            i += 1
+        }
+        fields.append(field)
+        return fields
+    }
+
+    @Test func distinctAliasesCountsEachOnce() {
+        let counter = DistinctAliases()
+        for round in 0..<3 {
+            for k in 0..<5_000 {
+                // Lengths 1...50 around the 8-byte words; one alias a prefix of another.
+                let alias = Array((String(repeating: "x", count: k % 45) + "\(k)").utf8)
+                alias.withUnsafeBufferPointer { counter.insert($0) }
+            }
+            #expect(counter.count == 5_000, "round \(round)")
+        }
+        let empty = DistinctAliases()
+        #expect(empty.count == 0)
+    }
+
+    /// With a small limit the list is deduplicated when full, and counting stops past the limit.
+    @Test func distinctAliasesStaysBounded() {
+        let counter = DistinctAliases(limit: 99)
+        for round in 0..<10 {
+            for k in 0..<60 { Array("alias-\(k)".utf8).withUnsafeBufferPointer { counter.insert($0) } }
+            #expect(counter.count == 60, "round \(round): duplicates never overflow")
+        }
+        for k in 0..<1_000 { Array("other-\(k)".utf8).withUnsafeBufferPointer { counter.insert($0) } }
+        #expect(counter.count == 100, "more than the limit is reported as limit + 1")
+    }
+
+    /// The trailer's alias count is checked against the distinct aliases.
+    @Test func trailerAliasCountIsChecked() {
+        let detail = goodShopDetail
+        let r = parse(shopFile([detail], aliases: 2), name: Guide.shopName)
+        #expect(r.places == ["3:3"])
+        #expect(r.problems.first?.expected.hasPrefix("1 (the distinct aliases") == true)
+    }
+
+    /// `onDetailView` lends exactly what `onDetail` gives as Strings, Latin-1 included.
+    @Test func detailViewMatchesOwnedDetails() {
+        var latin1Line = Array(goodShopDetail.utf8)
+        // "Dupont Durant" → "Dupônt Durant" in ISO-8859-1 (0xF4): not UTF-8.
+        let at = latin1Line.firstIndex(of: UInt8(ascii: "o"))!
+        latin1Line[at] = 0xF4
+        var bytes = Array(shopFile([goodShopDetail, "LATIN"], aliases: 1).utf8)
+        let marker = bytes.firstRange(of: Array("LATIN".utf8))!
+        bytes.replaceSubrange(marker, with: latin1Line)
+        for name in [Guide.shopName, Guide.companyName] {
+            let input = name == Guide.shopName ? bytes : Array(Guide.company.utf8)
+            let owned = parse(input, name: name)
+            var viewed: [Detail] = []
+            var source = MemorySource(input, chunk: 7)
+            let fileName = ExpCardsFileName(name)!
+            let file = ExpCardsParser.parse(source: &source, path: name, kind: fileName.kind, name: fileName) { (view: borrowing DetailView) in
+                viewed.append(view.detail)
+            }
+            #expect(viewed == owned.details)
+            #expect(file.problems == owned.problems)
+            #expect(!viewed.isEmpty)
+        }
+        let owned = parse(bytes, name: Guide.shopName)
+        guard case .shop(let d)? = owned.details.last else { Issue.record("no Latin-1 detail"); return }
+        #expect(d.name == "Dupônt Durant")
+    }
+}
