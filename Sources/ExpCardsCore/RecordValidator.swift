@@ -98,9 +98,7 @@ struct RecordValidator {
     }
 
     private mutating func date(_ i: Int, _ fieldName: String) -> Day? {
-        let b = bytes(i)
-        guard b.count == 8, allDigits(b),
-            let d = Day(year: number(b[0..<4]), month: number(b[4..<6]), day: number(b[6..<8]))
+        guard let (y, m, dd) = SWAR.eightDigits(bytes(i)), let d = Day(year: y, month: m, day: dd)
         else {
             fieldProblem(i, fieldName, expected: "a real date YYYYMMDD")
             return nil
@@ -541,47 +539,52 @@ final class DistinctAliases {
         return overflow ? limit + 1 : stored
     }
 
-    /// Sorts and deduplicates what is stored.
+    /// Sorts and deduplicates what is stored: one counting pass and one scatter by the top 16
+    /// bits, then each bucket (about 15 hashes at a million, they are uniform) sorted in place
+    /// by insertion and written back without its duplicates. Two sequential passes instead of the
+    /// eight of a full radix sort.
     private func compact() {
         guard let hashes, stored > sortedPrefix else { return }
-        let all = UnsafeMutableBufferPointer(start: hashes, count: stored)
-        radixSort(all)
+        let n = stored
+        let buckets = 1 << 16
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: buckets + 1)
+        defer { starts.deallocate() }
+        starts.initialize(repeating: 0, count: buckets + 1)
+        for k in 0..<n { starts[Int(hashes[k] >> 48) + 1] += 1 }
+        for b in 0..<buckets { starts[b + 1] += starts[b] }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        defer { scratch.deallocate() }
+        let next = UnsafeMutablePointer<Int>.allocate(capacity: buckets)
+        defer { next.deallocate() }
+        next.initialize(from: starts, count: buckets)
+        for k in 0..<n {
+            let v = hashes[k]
+            let b = Int(v >> 48)
+            scratch[next[b]] = v
+            next[b] += 1
+        }
         var w = 0
-        for k in 0..<stored where w == 0 || all[k] != all[w - 1] {
-            all[w] = all[k]
-            w += 1
+        for b in 0..<buckets {
+            let lo = starts[b], hi = starts[b + 1]
+            guard lo < hi else { continue }
+            // Insertion sort of the bucket.
+            for k in (lo + 1)..<max(hi, lo + 1) {
+                let v = scratch[k]
+                var j = k
+                while j > lo && scratch[j - 1] > v {
+                    scratch[j] = scratch[j - 1]
+                    j -= 1
+                }
+                scratch[j] = v
+            }
+            for k in lo..<hi where k == lo || scratch[k] != scratch[k - 1] {
+                hashes[w] = scratch[k]
+                w += 1
+            }
         }
         stored = w
         sortedPrefix = w
         if w > limit { overflow = true }
-    }
-
-    /// LSD radix sort, 8 passes of 8 bits, through a scratch buffer of the same size.
-    private func radixSort(_ a: UnsafeMutableBufferPointer<UInt64>) {
-        let n = a.count
-        guard n > 1 else { return }
-        let scratch = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
-        defer { scratch.deallocate() }
-        var src = a, dst = scratch
-        var counts = [Int](repeating: 0, count: 256)
-        for pass in 0..<8 {
-            let shift = UInt64(pass * 8)
-            for k in 0..<256 { counts[k] = 0 }
-            for v in src { counts[Int((v >> shift) & 0xFF)] += 1 }
-            var total = 0
-            for k in 0..<256 {
-                let c = counts[k]
-                counts[k] = total
-                total += c
-            }
-            for v in src {
-                let d = Int((v >> shift) & 0xFF)
-                dst[counts[d]] = v
-                counts[d] += 1
-            }
-            swap(&src, &dst)
-        }
-        // 8 passes: the result is back in `a`.
     }
 }
 
@@ -590,47 +593,60 @@ enum SWAR {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    @inline(__always) private static func words(
-        _ b: UnsafeBufferPointer<UInt8>, _ body: (UInt64) -> Void
-    ) {
-        guard let base = b.baseAddress else { return }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= b.count {
-            body(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
-        }
-        if i < b.count {
-            // The tail, padded with a byte that passes every check ('A').
-            var tail: UInt64 = 0x4141_4141_4141_4141
-            var shift: UInt64 = 0
-            while i < b.count {
-                tail = tail & ~(0xFF << shift) | UInt64(b[i]) << shift
-                shift += 8
-                i += 1
-            }
-            body(tail)
-        }
-    }
-
     /// Every byte in 0x20...0x7E.
     @inline(__always) static func isPrintableASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var bad: UInt64 = 0
-        words(b) { w in
-            // A byte < 0x20 (exact as a yes/no), or a byte > 0x7E (0x7F + 1 or a high bit).
-            bad |= ((w &- 0x20 &* ones) & ~w) | ((w &+ ones) | w)
+        guard let base = b.baseAddress, b.count >= 8 else {
+            var bad = false
+            for c in b { bad = bad || (c &- 0x20) >= 0x5F }
+            return !bad
+        }
+        let raw = UnsafeRawPointer(base)
+        // A byte < 0x20 (exact as a yes/no), or a byte > 0x7E (0x7F + 1 or a high bit).
+        @inline(__always) func check(_ w: UInt64) -> UInt64 { ((w &- 0x20 &* ones) & ~w) | ((w &+ ones) | w) }
+        // The last word overlaps the one before: checking a byte twice changes no answer.
+        var bad = check(raw.loadUnaligned(fromByteOffset: b.count &- 8, as: UInt64.self))
+        var i = 0
+        while i &+ 8 < b.count {
+            bad |= check(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i &+= 8
         }
         return bad & highs == 0
     }
 
     /// (all bytes ASCII, some byte is NUL).
     @inline(__always) static func asciiAndNul(_ b: UnsafeBufferPointer<UInt8>) -> (Bool, Bool) {
-        var bits: UInt64 = 0
-        var zero: UInt64 = 0
-        words(b) { w in
+        guard let base = b.baseAddress, b.count >= 8 else {
+            var bits: UInt8 = 0
+            var nul = false
+            for c in b {
+                bits |= c
+                nul = nul || c == 0
+            }
+            return (bits < 0x80, nul)
+        }
+        let raw = UnsafeRawPointer(base)
+        var w = raw.loadUnaligned(fromByteOffset: b.count &- 8, as: UInt64.self)
+        var bits = w
+        var zero = (w &- ones) & ~w
+        var i = 0
+        while i &+ 8 < b.count {
+            w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             bits |= w
             zero |= (w &- ones) & ~w
+            i &+= 8
         }
         return (bits & highs == 0, zero & highs != 0)
+    }
+
+    /// `YYYYMMDD` as (year, month, day) when all 8 bytes are ASCII digits, from one word.
+    @inline(__always) static func eightDigits(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int)? {
+        guard b.count == 8, let base = b.baseAddress else { return nil }
+        let w = UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
+        // No byte below '0' (exact), then no byte of w - '0' above 9 (exact: no borrows left).
+        guard (w &- 0x30 &* ones) & ~w & highs == 0 else { return nil }
+        let x = w &- 0x30 &* ones
+        guard ((x &+ 118 &* ones) | x) & highs == 0 else { return nil }
+        @inline(__always) func d(_ k: UInt64) -> Int { Int((x >> (8 * k)) & 0xFF) }
+        return (d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3), d(4) * 10 + d(5), d(6) * 10 + d(7))
     }
 }

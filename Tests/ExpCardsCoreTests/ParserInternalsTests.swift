@@ -26,6 +26,27 @@ import Testing
         }
     }
 
+    /// `eightDigits` takes exactly 8 ASCII digits, whatever byte spoils any position.
+    @Test func eightDigitsAgreesWithByteLoop() {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = Array("20251231".utf8)
+                bytes[position] = UInt8(value)
+                let isDigits = bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                let got = bytes.withUnsafeBufferPointer { SWAR.eightDigits($0) }
+                #expect((got != nil) == isDigits, "byte \(value) at \(position)")
+                if let got {
+                    let n = bytes.map { Int($0 - 0x30) }
+                    #expect(got.0 == n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3])
+                    #expect(got.1 == n[4] * 10 + n[5] && got.2 == n[6] * 10 + n[7])
+                }
+            }
+        }
+        for short in ["", "2025123", "202512311"] {
+            #expect(Array(short.utf8).withUnsafeBufferPointer { SWAR.eightDigits($0) } == nil)
+        }
+    }
+
     /// The tokenizer's scan stops at the first delimiter even when a later byte of the same
     /// word borrows (0x00 next to 0x01, 0x3B next to 0x3C...).
     @Test func tokenizerFindsTheFirstDelimiterInAWord() {
