@@ -17,42 +17,151 @@ public enum CSVReport {
     ]
 
     public static func render(_ r: ExpiryReport, dialect: Dialect, mask: Bool) -> String {
-        let separator: Character = dialect == .excelFR ? ";" : ","
-        var out = dialect == .excelFR ? "\u{FEFF}" : ""
-        func row(_ cells: [String]) {
-            out += cells.map { quoted($0, separator: separator) }.joined(separator: String(separator)) + "\r\n"
+        var out: [UInt8] = []
+        write(r, dialect: dialect, mask: mask) { out += $0 }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Streams the CSV to `output` in pieces of about 1 MiB, written from the report's compact
+    /// records; the cells a million rows repeat (an alias's own, rules, shops) are made once.
+    public static func write(_ r: ExpiryReport, dialect: Dialect, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void) {
+        let out = ByteOutput(sink: output)
+        let separator: UInt8 = dialect == .excelFR ? UInt8(ascii: ";") : UInt8(ascii: ",")
+        let point: UInt8 = dialect == .excelFR ? UInt8(ascii: ",") : UInt8(ascii: ".")
+        if dialect == .excelFR { out.append("\u{FEFF}") }
+        for (i, c) in columns.enumerated() {
+            if i > 0 { out.append(separator) }
+            out.append(c)
         }
-        func amount(_ minor: Int64?, _ currency: Currency) -> String {
-            guard let minor else { return "" }
-            let text = currency.format(minor)
-            return dialect == .excelFR ? text.replacingDot() : text
+        out.append("\r\n")
+        let store = r.store
+        func cell(_ build: (ByteOutput) -> Void) -> [UInt8] {
+            var bytes: [UInt8] = []
+            let o = ByteOutput(flushAt: Int.max / 2) { bytes += $0 }
+            build(o)
+            o.flush()
+            return bytes
         }
-        row(columns)
-        var byAlias: [String: [ExpiryReport.Subscription]] = [:]
-        for s in r.subscriptions { byAlias[s.alias, default: []].append(s) }
-        for a in r.aliases {
-            let aliasCells = [
-                a.status.rawValue, a.expiry.description, text(a.alias), text(mask ? Masking.name(a.name) : a.name),
-                text(mask ? Masking.email(a.email) : a.email), a.recurrences.map(String.init) ?? "",
-                text(a.shops.joined(separator: " ")),
-            ]
-            let subs = byAlias[a.alias] ?? []
-            if subs.isEmpty {
-                row(aliasCells + Array(repeating: "", count: columns.count - aliasCells.count))
+        let statuses = ExpiryStatus.allCases.map { s in cell { $0.append(s.rawValue) } }
+        let shopSets = store.shopSets.map { set in cell { textCell(set.joined(separator: " "), separator: separator, to: $0) } }
+        let shops = store.shops.map { shop in cell { textCell(shop, separator: separator, to: $0) } }
+        let rules = (0..<store.rules.count).map { id in cell { textCell(store.rule(id), separator: separator, to: $0) } }
+        let unknown = store.ruleResults.map { result -> [UInt8]? in
+            guard case .failure(let reason) = result else { return nil }
+            return cell { textCell(reason.description, separator: separator, to: $0) }
+        }
+        // Each alias's subscriptions in report order: a counting sort of the report's order.
+        var starts = [UInt32](repeating: 0, count: store.aliases.count + 1)
+        for s in store.subscriptions { starts[Int(s.alias) + 1] += 1 }
+        for i in 0..<store.aliases.count { starts[i + 1] += starts[i] }
+        var byAlias = [UInt32](repeating: 0, count: store.subscriptions.count)
+        var next = starts
+        for (k, index) in store.subscriptionOrder.enumerated() {
+            if k + 16 < store.subscriptionOrder.count { out.readAhead &+= UInt64(store.subscriptions[Int(store.subscriptionOrder[k + 16])].alias) }
+            let a = Int(store.subscriptions[Int(index)].alias)
+            byAlias[Int(next[a])] = index
+            next[a] += 1
+        }
+        next = []
+        let emptySubscriptionCells = columns.count - 7
+        // An alias's cells, written once and copied into each of its rows (never flushed).
+        let o = ByteOutput(flushAt: Int.max / 2) { _ in }
+        for (position, idU) in store.aliasOrder.enumerated() {
+            out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: position)
+            let id = Int(idU)
+            let a = store.aliases[id]
+            o.truncate(to: 0)
+            do {
+                o.append(statuses[Int(a.status)])
+                o.append(separator)
+                o.append(day: a.expiry)
+                o.append(separator)
+                store.withAlias(id) { textCell($0, separator: separator, to: o) }
+                o.append(separator)
+                if mask { textCell(Masking.name(store.name(id)), separator: separator, to: o) } else {
+                    store.withName(id) { textCell($0, separator: separator, to: o) }
+                }
+                o.append(separator)
+                if mask { textCell(Masking.email(store.email(id)), separator: separator, to: o) } else {
+                    store.withEmail(id) { textCell($0, separator: separator, to: o) }
+                }
+                o.append(separator)
+                if a.recurrences >= 0 { o.append(int: Int64(a.recurrences)) }
+                o.append(separator)
+                o.append(shopSets[Int(a.shopSet)])
             }
-            for s in subs {
-                row(
-                    aliasCells + [
-                        text(s.shopId), text(s.subscriptionId), text(s.recurrenceCounter), text(s.rule),
-                        s.effectDate.description, s.currency.code, amount(s.amount, s.currency),
-                        amount(s.initialAmount, s.currency), String(s.initialCount),
-                        s.risk.nextCharge?.description ?? "", s.risk.firstChargeAfterExpiry?.description ?? "",
-                        s.risk.chargesAtRisk.map(String.init) ?? "", amount(s.risk.amountAtRisk, s.currency),
-                        s.risk.unknownReason.map { text($0.description) } ?? "",
-                    ])
+            let first = Int(starts[id]), end = Int(starts[id + 1])
+            if first == end {
+                o.withBytes(from: 0) { out.append($0) }
+                for _ in 0..<emptySubscriptionCells { out.append(separator) }
+                out.append("\r\n")
+                out.flushIfFull()
+                continue
+            }
+            for k in first..<end {
+                let index = Int(byAlias[k])
+                let s = store.subscriptions[index]
+                let currency = store.shopCurrencies[Int(s.shop)]
+                let reason = unknown[Int(s.rule)]
+                o.withBytes(from: 0) { out.append($0) }
+                out.append(separator)
+                out.append(shops[Int(s.shop)])
+                out.append(separator)
+                store.withSubscriptionId(index) { textCell($0, separator: separator, to: out) }
+                out.append(separator)
+                store.withCounter(index) { textCell($0, separator: separator, to: out) }
+                out.append(separator)
+                out.append(rules[Int(s.rule)])
+                out.append(separator)
+                out.append(day: s.effect)
+                out.append(separator)
+                out.append(currency.code)
+                out.append(separator)
+                out.append(minor: s.amount, minorDigits: currency.minorDigits, point: point)
+                out.append(separator)
+                if s.hasInitialAmount { out.append(minor: s.initialAmount, minorDigits: currency.minorDigits, point: point) }
+                out.append(separator)
+                out.append(int: Int64(s.initialCount))
+                out.append(separator)
+                if s.nextCharge != Day.none32 { out.append(day: s.nextCharge) }
+                out.append(separator)
+                if s.firstChargeAfterExpiry != Day.none32 { out.append(day: s.firstChargeAfterExpiry) }
+                out.append(separator)
+                if reason == nil { out.append(int: Int64(s.chargesAtRisk)) }
+                out.append(separator)
+                if reason == nil { out.append(minor: s.amountAtRisk, minorDigits: currency.minorDigits, point: point) }
+                out.append(separator)
+                if let reason { out.append(reason) }
+                out.append("\r\n")
+                out.flushIfFull()
             }
         }
-        return out
+        out.flush()
+    }
+
+    /// A text cell from UTF-8 bytes, as `quoted(text(...))` makes it: written straight from the
+    /// bytes when they are simple text (no escape to make, every scalar its own character).
+    static func textCell(_ bytes: UnsafeRawBufferPointer, separator: UInt8, to out: ByteOutput) {
+        guard isSimpleText(bytes) else {
+            return textCell(String(decoding: bytes, as: UTF8.self), separator: separator, to: out)
+        }
+        let formula = bytes.first.map { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") } ?? false
+        let quote = bytes.contains { $0 == separator || $0 == UInt8(ascii: "\"") }
+        if quote { out.append(UInt8(ascii: "\"")) }
+        if formula { out.append(UInt8(ascii: "'")) }
+        if quote {
+            for b in bytes {
+                if b == UInt8(ascii: "\"") { out.append(b) }
+                out.append(b)
+            }
+            out.append(UInt8(ascii: "\""))
+        } else {
+            out.append(bytes)
+        }
+    }
+
+    static func textCell(_ value: String, separator: UInt8, to out: ByteOutput) {
+        out.append(quoted(text(value), separator: Character(Unicode.Scalar(separator))))
     }
 
     /// A text cell: control characters escaped, formulas neutralised.
@@ -72,8 +181,6 @@ public enum CSVReport {
 }
 
 extension String {
-    fileprivate func replacingDot() -> String { String(map { $0 == "." ? "," : $0 }) }
-
     fileprivate func replacingQuotes() -> String {
         var out = ""
         for c in self {

@@ -129,3 +129,33 @@ private func wrappedKeepingNoBreakSpaces(_ text: String, width: Int, firstIndent
     if lineHasWord || lines.isEmpty { lines.append(line) }
     return lines
 }
+
+/// True when every scalar of these UTF-8 bytes is printable ASCII or in U+00A0–U+02FF (Latin
+/// letters with their accents): such text needs no display escape (`displaySafe` returns it as
+/// it is), and each scalar is a grapheme of its own one column wide (none of them combines, and
+/// the wide ranges start at U+1100). The report formats take their byte-level fast paths on it
+/// and go through Strings for anything else.
+func isSimpleText(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b = bytes[i]
+        if b < 0x80 {
+            if b < 0x20 || b == 0x7F { return false }
+            i += 1
+        } else if b >= 0xC2 && b <= 0xCB {
+            guard i + 1 < n, bytes[i + 1] & 0xC0 == 0x80, b != 0xC2 || bytes[i + 1] >= 0xA0 else { return false }
+            i += 2
+        } else {
+            return false
+        }
+    }
+    return true
+}
+
+/// Columns of simple text (see `isSimpleText`): one per scalar.
+func simpleWidth(_ bytes: UnsafeRawBufferPointer) -> Int {
+    var n = 0
+    for b in bytes where b & 0xC0 != 0x80 { n += 1 }
+    return n
+}

@@ -82,10 +82,12 @@ public struct ExpiryReport: Sendable {
     /// The files read, in path order.
     public var files: [ParsedFile] = []
     public var excluded: [Excluded] = []
+    /// The aliases and subscriptions, as compact records (see `ReportStore`).
+    var store = ReportStore.empty
     /// Sorted: status (expired, expiring, later), expiry, alias.
-    public var aliases: [Alias] = []
+    public var aliases: Aliases { Aliases(store: store) }
     /// Sorted: shop, first charge after expiry (unknown last), alias, subscription id.
-    public var subscriptions: [Subscription] = []
+    public var subscriptions: Subscriptions { Subscriptions(store: store) }
     public var summary: [ExpiryStatus: StatusSummary] = [:]
     /// Report-level warnings (disagreements between files, unknown schedules), capped.
     public var warnings: [String] = []
@@ -98,4 +100,23 @@ public struct ExpiryReport: Sendable {
     public var warningCount: Int { warnings.count + files.reduce(0) { $0 + $1.warnings.count } }
     public var thresholdEnd: Day { options.asOf.adding(months: options.thresholdMonths) }
     public var horizonEnd: Day { options.asOf.adding(months: options.horizonMonths) }
+}
+
+extension ExpiryReport {
+    /// The report's aliases in order; each element is built when accessed (the formats read the
+    /// compact records directly).
+    public struct Aliases: RandomAccessCollection, Sendable {
+        let store: ReportStore
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { store.aliasOrder.count }
+        public subscript(position: Int) -> Alias { store.alias(Int(store.aliasOrder[position])) }
+    }
+
+    /// The report's subscriptions in order, each built when accessed.
+    public struct Subscriptions: RandomAccessCollection, Sendable {
+        let store: ReportStore
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { store.subscriptionOrder.count }
+        public subscript(position: Int) -> Subscription { store.subscription(Int(store.subscriptionOrder[position])) }
+    }
 }

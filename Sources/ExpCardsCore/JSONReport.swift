@@ -11,26 +11,53 @@ public enum JSONReport {
 
     public static func render(_ r: ExpiryReport, mask: Bool) throws -> String {
         var out: [UInt8] = []
-        write(r, mask: mask) { out.append(contentsOf: $0) }
+        write(r, mask: mask) { out += $0 }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Streams the report as JSON to `output` in pieces of about 1 MiB: keys sorted, one alias or
     /// subscription per line (easy to grep, cheap to write), every key always present.
-    public static func write(_ r: ExpiryReport, mask: Bool, to output: @escaping ([UInt8]) -> Void) {
-        var w = JSONWriter(flush: output)
+    ///
+    /// Aliases and subscriptions are written from the report's compact records: their bytes are
+    /// copied as they are unless a byte needs escaping, and the strings a million rows repeat
+    /// (rules, shops, currencies, statuses) are encoded once.
+    public static func write(_ r: ExpiryReport, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void) {
+        let w = JSONWriter(flush: output)
+        let store = r.store
+        let statuses = ExpiryStatus.allCases.map { JSONWriter.encoded($0.rawValue) }
+        let shopSets = store.shopSets.map { set -> [UInt8] in
+            var bytes: [UInt8] = []
+            let sw = JSONWriter(flushAt: Int.max / 2) { bytes += $0 }
+            sw.strings(set)
+            sw.finish()
+            return bytes
+        }
         w.raw("{\n")
         w.raw("  "); w.key("aliases"); w.raw("[")
-        for (i, a) in r.aliases.enumerated() {
+        for (i, idU) in store.aliasOrder.enumerated() {
+            w.out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: i)
+            let id = Int(idU)
+            let a = store.aliases[id]
             w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("alias"); w.string(a.alias); w.raw(", ")
-            w.key("amountAtRisk"); w.amounts(a.amountAtRisk); w.raw(", ")
-            w.key("email"); w.string(mask ? Masking.email(a.email) : a.email); w.raw(", ")
-            w.key("expiry"); w.day(a.expiry); w.raw(", ")
-            w.key("name"); w.string(mask ? Masking.name(a.name) : a.name); w.raw(", ")
-            w.key("recurrences"); w.int(a.recurrences); w.raw(", ")
-            w.key("shops"); w.strings(a.shops); w.raw(", ")
-            w.key("status"); w.string(a.status.rawValue); w.raw(", ")
+            w.key("alias"); store.withAlias(id) { w.string(bytes: $0) }; w.raw(", ")
+            w.key("amountAtRisk")
+            switch store.aliasAmounts.single(alias: id) {
+            case .some(.none): w.raw("{}")
+            case .some(.some(let (currency, amount))):
+                w.raw("{"); w.string(store.currencies[currency].code); w.raw(": "); w.int(amount); w.raw("}")
+            case .none: w.amounts(store.amounts(ofAlias: id))
+            }
+            w.raw(", ")
+            w.key("email")
+            if mask { w.string(Masking.email(store.email(id))) } else { store.withEmail(id) { w.string(bytes: $0) } }
+            w.raw(", ")
+            w.key("expiry"); w.day(days: a.expiry); w.raw(", ")
+            w.key("name")
+            if mask { w.string(Masking.name(store.name(id))) } else { store.withName(id) { w.string(bytes: $0) } }
+            w.raw(", ")
+            w.key("recurrences"); if a.recurrences < 0 { w.raw("null") } else { w.int(a.recurrences) }; w.raw(", ")
+            w.key("shops"); w.raw(bytes: shopSets[Int(a.shopSet)]); w.raw(", ")
+            w.key("status"); w.raw(bytes: statuses[Int(a.status)]); w.raw(", ")
             w.key("subscriptions"); w.int(a.subscriptions)
             w.raw("}")
         }
@@ -72,25 +99,37 @@ public enum JSONReport {
         w.raw("  "); w.key("horizonMonths"); w.int(r.options.horizonMonths); w.raw(",\n")
         w.raw("  "); w.key("month"); w.string(r.month?.description); w.raw(",\n")
         w.raw("  "); w.key("subscriptions"); w.raw("[")
-        for (i, s) in r.subscriptions.enumerated() {
+        let rules = (0..<store.rules.count).map { JSONWriter.encoded(store.rule($0)) }
+        let unknown = store.ruleResults.map { result -> [UInt8]? in
+            if case .failure(let reason) = result { return JSONWriter.encoded(reason.description) }
+            return nil
+        }
+        let shops = store.shops.map { JSONWriter.encoded($0) }
+        let null = Array("null".utf8)
+        let currencies = store.shopCurrencies.map { JSONWriter.encoded($0.code) }
+        for (i, index) in store.subscriptionOrder.enumerated() {
+            w.out.readAhead &+= store.readAhead(subscriptions: store.subscriptionOrder, at: i)
+            let s = store.subscriptions[Int(index)]
+            let a = store.aliases[Int(s.alias)]
+            let reason = unknown[Int(s.rule)]
             w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("alias"); w.string(s.alias); w.raw(", ")
+            w.key("alias"); store.withAlias(Int(s.alias)) { w.string(bytes: $0) }; w.raw(", ")
             w.key("amount"); w.int(s.amount); w.raw(", ")
-            w.key("amountAtRisk"); w.int(s.risk.amountAtRisk); w.raw(", ")
-            w.key("chargesAtRisk"); w.int(s.risk.chargesAtRisk); w.raw(", ")
-            w.key("currency"); w.string(s.currency.code); w.raw(", ")
-            w.key("effectDate"); w.day(s.effectDate); w.raw(", ")
-            w.key("expiry"); w.day(s.expiry); w.raw(", ")
-            w.key("firstChargeAfterExpiry"); w.day(s.risk.firstChargeAfterExpiry); w.raw(", ")
-            w.key("initialAmount"); w.int(s.initialAmount); w.raw(", ")
+            w.key("amountAtRisk"); if reason == nil { w.int(s.amountAtRisk) } else { w.raw("null") }; w.raw(", ")
+            w.key("chargesAtRisk"); if reason == nil { w.int(s.chargesAtRisk) } else { w.raw("null") }; w.raw(", ")
+            w.key("currency"); w.raw(bytes: currencies[Int(s.shop)]); w.raw(", ")
+            w.key("effectDate"); w.day(days: s.effect); w.raw(", ")
+            w.key("expiry"); w.day(days: a.expiry); w.raw(", ")
+            w.key("firstChargeAfterExpiry"); w.day(days: s.firstChargeAfterExpiry); w.raw(", ")
+            w.key("initialAmount"); if s.hasInitialAmount { w.int(s.initialAmount) } else { w.raw("null") }; w.raw(", ")
             w.key("initialCount"); w.int(s.initialCount); w.raw(", ")
-            w.key("nextCharge"); w.day(s.risk.nextCharge); w.raw(", ")
-            w.key("recurrenceCounter"); w.string(s.recurrenceCounter); w.raw(", ")
-            w.key("rule"); w.string(s.rule); w.raw(", ")
-            w.key("scheduleUnknown"); w.string(s.risk.unknownReason?.description); w.raw(", ")
-            w.key("shopId"); w.string(s.shopId); w.raw(", ")
-            w.key("status"); w.string(s.status.rawValue); w.raw(", ")
-            w.key("subscriptionId"); w.string(s.subscriptionId)
+            w.key("nextCharge"); w.day(days: s.nextCharge); w.raw(", ")
+            w.key("recurrenceCounter"); store.withCounter(Int(index)) { w.string(bytes: $0) }; w.raw(", ")
+            w.key("rule"); w.raw(bytes: rules[Int(s.rule)]); w.raw(", ")
+            w.key("scheduleUnknown"); w.raw(bytes: reason ?? null); w.raw(", ")
+            w.key("shopId"); w.raw(bytes: shops[Int(s.shop)]); w.raw(", ")
+            w.key("status"); w.raw(bytes: statuses[Int(a.status)]); w.raw(", ")
+            w.key("subscriptionId"); store.withSubscriptionId(Int(index)) { w.string(bytes: $0) }
             w.raw("}")
         }
         w.raw(r.subscriptions.isEmpty ? "],\n" : "\n  ],\n")

@@ -4,61 +4,108 @@
 /// Hand-written because Foundation's JSONEncoder builds the whole document tree first: measured
 /// here on a 1,000,000-subscription report it took minutes and gigabytes.
 struct JSONWriter {
-    private var buffer: [UInt8] = []
-    private let flushAt: Int
-    private let flush: ([UInt8]) -> Void
+    let out: ByteOutput
 
-    init(flushAt: Int = 1 << 20, flush: @escaping ([UInt8]) -> Void) {
-        self.flushAt = flushAt
-        self.flush = flush
-        buffer.reserveCapacity(flushAt + 4096)
+    init(flushAt: Int = 1 << 20, flush: @escaping (UnsafeRawBufferPointer) -> Void) {
+        out = ByteOutput(flushAt: flushAt, sink: flush)
     }
 
-    mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { buffer.append(contentsOf: $0) }
-        if buffer.count >= flushAt { finish() }
+    init(output: ByteOutput) { out = output }
+
+    func raw(_ s: StaticString) {
+        out.append(s)
+        out.flushIfFull()
     }
 
-    mutating func raw(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        if buffer.count >= flushAt { finish() }
+    func raw(_ s: String) {
+        out.append(s)
+        out.flushIfFull()
+    }
+
+    /// Bytes already in JSON form (a pre-encoded string).
+    func raw(bytes: [UInt8]) {
+        out.append(bytes)
+        out.flushIfFull()
     }
 
     /// A JSON string: `"`, `\`, controls and the scalars that act on a terminal's display (DEL,
     /// C1, bidi controls, line separators) escaped as `\uXXXX`; all else as UTF-8.
-    mutating func string(_ s: String) {
-        buffer.append(UInt8(ascii: "\""))
-        if JSONWriter.isPlain(s) {
-            buffer.append(contentsOf: s.utf8)
+    func string(_ s: String) {
+        var s = s
+        s.withUTF8 { string(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same from UTF-8 bytes: copied as they are unless some byte needs a look.
+    func string(bytes: UnsafeRawBufferPointer) {
+        out.append(UInt8(ascii: "\""))
+        if JSONWriter.isPlain(bytes) {
+            out.append(bytes)
         } else {
-            for scalar in s.unicodeScalars {
+            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
                 switch scalar.value {
-                case 0x22: buffer.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: buffer.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: buffer.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: buffer.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x22: out.append("\\\"")
+                case 0x5C: out.append("\\\\")
+                case 0x0A: out.append("\\n")
+                case 0x0D: out.append("\\r")
+                case 0x09: out.append("\\t")
                 default:
                     if needsEscape(scalar) {
                         let hex = String(scalar.value, radix: 16, uppercase: false)
-                        buffer.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+                        out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
                     } else {
-                        buffer.append(contentsOf: String(scalar).utf8)
+                        out.append(String(scalar))
                     }
                 }
             }
         }
-        buffer.append(UInt8(ascii: "\""))
-        if buffer.count >= flushAt { finish() }
+        out.append(UInt8(ascii: "\""))
+        out.flushIfFull()
     }
 
     /// True when the UTF-8 bytes need no escape: no control, quote or backslash, and none of the
     /// multi-byte display controls (C1 as C2 80–9F, U+061C as D8 9C, U+200E/F, U+2028–202E and
     /// U+2066–2069 as E2 80/81 xx). Checked on bytes: no scalar decoding on the common path.
-    static func isPlain(_ s: String) -> Bool {
+    static func isPlain(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // Most text has none of the bytes that need a closer look (controls, `"`, `\`, DEL and
+        // any non-ASCII byte): checked 8 bytes at a time, with the classic SWAR tests.
+        var suspicious = false
+        var i = 0
+        let n = bytes.count
+        if let p = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+            while i + 8 <= n {
+                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if w & highs != 0 || (w &- ones &* 0x20) & ~w & highs != 0 || hasZero(w ^ (ones &* 0x22))
+                    || hasZero(w ^ (ones &* 0x5C)) || hasZero(w ^ (ones &* 0x7F))
+                {
+                    suspicious = true
+                    break
+                }
+                i += 8
+            }
+        }
+        if !suspicious {
+            while i < n {
+                let b = bytes[i]
+                if b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x7F {
+                    suspicious = true
+                    break
+                }
+                i += 1
+            }
+        }
+        if !suspicious { return true }
+        // Non-ASCII bytes: only C2, D8 and E2 can start a display control.
+        var lead = false
+        for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2 {
+            lead = true
+            break
+        }
+        if !lead { return true }
         var previous: UInt8 = 0
         var beforePrevious: UInt8 = 0
-        for b in s.utf8 {
+        for b in bytes {
             if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return false }
             if previous == 0xC2 && b >= 0x80 && b <= 0x9F { return false }
             if previous == 0xD8 && b == 0x9C { return false }
@@ -69,61 +116,54 @@ struct JSONWriter {
         return true
     }
 
-    /// A day as `"YYYY-MM-DD"`, written digit by digit.
-    mutating func day(_ d: Day?) {
-        guard let d else { return raw("null") }
-        func digits(_ v: Int, _ n: Int) {
-            var p = 1
-            for _ in 1..<n { p *= 10 }
-            var v = v
-            while p > 0 {
-                buffer.append(UInt8(48 + v / p))
-                v %= p
-                p /= 10
-            }
-        }
-        buffer.append(UInt8(ascii: "\""))
-        digits(d.year, 4)
-        buffer.append(UInt8(ascii: "-"))
-        digits(d.month, 2)
-        buffer.append(UInt8(ascii: "-"))
-        digits(d.day, 2)
-        buffer.append(UInt8(ascii: "\""))
+    static func isPlain(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { isPlain(UnsafeRawBufferPointer($0)) }
     }
 
-    mutating func string(_ s: String?) {
+    /// A string's JSON form, to write many times with `raw(bytes:)`.
+    static func encoded(_ s: String?) -> [UInt8] {
+        var bytes: [UInt8] = []
+        let w = JSONWriter(flushAt: Int.max / 2) { bytes += $0 }
+        w.string(s)
+        w.finish()
+        return bytes
+    }
+
+    /// A day as `"YYYY-MM-DD"`.
+    func day(_ d: Day?) {
+        guard let d else { return raw("null") }
+        day(days: d.days32)
+    }
+
+    /// A day stored as days since the epoch (`Day.none32`: null).
+    func day(days: Int32) {
+        guard days != Day.none32 else { return raw("null") }
+        out.append(UInt8(ascii: "\""))
+        out.append(day: days)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    func string(_ s: String?) {
         if let s { string(s) } else { raw("null") }
     }
 
     /// An integer written digit by digit (no String per number).
-    mutating func int<I: BinaryInteger>(_ v: I?) {
+    func int<I: BinaryInteger>(_ v: I?) {
         guard let v else { return raw("null") }
-        var magnitude = UInt64(truncatingIfNeeded: Int64(v).magnitude)
-        if v < 0 { buffer.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(48 + magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { buffer.append(d[i]) }
-        }
-        if buffer.count >= flushAt { finish() }
+        out.append(int: Int64(v))
+        out.flushIfFull()
     }
 
     /// `"key": ` (keys are ASCII identifiers).
-    mutating func key(_ k: StaticString) {
-        buffer.append(UInt8(ascii: "\""))
-        k.withUTF8Buffer { buffer.append(contentsOf: $0) }
-        buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: " ")])
+    func key(_ k: StaticString) {
+        out.append(UInt8(ascii: "\""))
+        out.append(k)
+        out.append("\": ")
     }
 
     /// `{"EUR": 123, ...}`, keys sorted.
-    mutating func amounts(_ a: [String: Int64]) {
+    func amounts(_ a: [String: Int64]) {
         raw("{")
         for (i, (code, amount)) in a.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { raw(", ") }
@@ -134,7 +174,7 @@ struct JSONWriter {
         raw("}")
     }
 
-    mutating func strings(_ list: [String]) {
+    func strings(_ list: [String]) {
         raw("[")
         for (i, s) in list.enumerated() {
             if i > 0 { raw(", ") }
@@ -144,9 +184,5 @@ struct JSONWriter {
     }
 
     /// Hands what is buffered to `flush`.
-    mutating func finish() {
-        guard !buffer.isEmpty else { return }
-        flush(buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
+    func finish() { out.flush() }
 }

@@ -1,40 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Merges the details of one month's files into an `ExpiryReport`, as they are parsed.
 ///
 /// The company file and the shop files are merged by alias: the company file's name and e-mail
 /// win, the earliest expiry counts, and every disagreement is a warning. Subscriptions are kept
 /// with their schedule's risk, each distinct rule text parsed once.
+///
+/// Everything is kept as bytes and fixed-size records (`ReportStore`): a detail costs no String,
+/// an alias is found by hashing its bytes once, and the risks come from a `RiskTable`.
 public struct ReportBuilder {
     private var report: ExpiryReport
     /// With `--shop`: only aliases the selected shops' files list are reported.
     private let onlyShopAliases: Bool
 
-    private struct AliasState {
-        var name: String
-        var email: String
-        var expiry: Day
-        var fromCompany: Bool
-        var recurrences: Int?
-        /// Sorted, distinct; an alias is in one to a few shops, so an array beats a Set.
-        var shops: [String] = []
-        var subscriptions = 0
-        var where_: Origin
-        /// Money at risk over its subscriptions, per currency code.
-        var amountAtRisk: [String: Int64] = [:]
-    }
-
-    /// Where a detail was read: an index into `paths` and a line, spelt out only for warnings.
-    private struct Origin {
-        var file: Int
-        var line: Int
-    }
+    private var aliasKeys = ByteInterner()
+    private var aliases: [AliasRecord] = []
+    private var text: [UInt8] = []
+    private var subscriptions: [SubscriptionRecord] = []
+    private var subscriptionText: [UInt8] = []
+    private var rules = ByteInterner()
+    private var ruleResults: [Result<RecurrenceRule, RecurrenceRuleError>] = []
+    private var shops: [String] = []
+    private var shopIndex: [String: Int] = [:]
+    private var shopCurrencyIds: [Int] = []
+    private var currencies: [Currency] = []
+    private var shopSets = ShopSets()
+    /// Latin-1 text re-encoded as UTF-8 (as the String it stands for), reused.
+    private var scratch: [UInt8] = []
 
     private var paths: [String] = []
-
-    private func describe(_ o: Origin) -> String { "\(paths[o.file]):\(o.line)" }
-
-    private var aliases: [String: AliasState] = [:]
-    private var pending: [ExpiryReport.Subscription] = []
-    private var rules: [String: Result<RecurrenceRule, RecurrenceRuleError>] = [:]
     private var warnings: [String] = []
     private var suppressedWarnings = 0
     public static let maxWarnings = 200
@@ -43,6 +41,9 @@ public struct ReportBuilder {
         report = ExpiryReport(options: options)
         self.onlyShopAliases = onlyShopAliases
     }
+
+    /// Whether a warning would still be listed (building its text is then worth it).
+    private var warningsOpen: Bool { warnings.count < ReportBuilder.maxWarnings }
 
     private mutating func warn(_ text: String) {
         if warnings.count < ReportBuilder.maxWarnings { warnings.append(text) } else { suppressedWarnings += 1 }
@@ -56,6 +57,7 @@ public struct ReportBuilder {
         var builder = ReportBuilder(options: options, onlyShopAliases: onlyShopAliases)
         // The company file first, so its names win without a second pass.
         let ordered = selection.selected.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
+        builder.reserve(inputBytes: ordered.reduce(0) { $0 + fileSize($1.path) })
         for (path, name) in ordered {
             // Details go straight into the merge as they are read: no copy of the file in memory.
             let file = ExpCardsParser.parse(path: path, limits: limits) {
@@ -67,6 +69,22 @@ public struct ReportBuilder {
         builder.report.month = selection.month
         builder.report.excluded = selection.excluded
         return builder.finish()
+    }
+
+    private static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    /// Reserves room from the input's size, so the big arrays do not regrow (a regrowth copies,
+    /// and holds old and new at once). Reserved pages that are never written cost no memory.
+    mutating func reserve(inputBytes: Int) {
+        guard inputBytes > 0 else { return }
+        aliasKeys.reserve(entries: 0, bytes: inputBytes / 3)
+        aliases.reserveCapacity(inputBytes / 40)
+        text.reserveCapacity(inputBytes / 2)
+        subscriptions.reserveCapacity(inputBytes / 60)
+        subscriptionText.reserveCapacity(inputBytes / 4)
     }
 
     /// Adds one parsed file and its valid details.
@@ -84,177 +102,380 @@ public struct ReportBuilder {
         }
     }
 
+    private mutating func fileIndex(_ path: String) -> Int {
+        if paths.last != path { paths.append(path) }
+        return paths.count - 1
+    }
+
     /// Adds one valid detail of the file at `path` (a shop file's when `shopId` is set).
     public mutating func add(detail: Detail, shopId: String?, path: String) {
-        if paths.last != path { paths.append(path) }
-        let fileIndex = paths.count - 1
-        do {
-            switch detail {
-            case .company(let d):
-                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: true, recurrences: d.recurrences, shop: nil, at: Origin(file: fileIndex, line: d.line))
-            case .shop(let d):
-                guard let shopId else { return }
-                addAlias(d.alias, name: d.name, email: d.email, expiry: d.expiry, company: false, recurrences: nil, shop: shopId, at: Origin(file: fileIndex, line: d.line))
-                let currency = report.options.currency(forShop: shopId)
-                let parsed: Result<RecurrenceRule, RecurrenceRuleError>
-                var rule = d.rule
-                if let index = rules.index(forKey: d.rule) {
-                    // One String per distinct rule text, shared by every subscription using it.
-                    (rule, parsed) = rules[index]
-                } else {
-                    parsed = RecurrenceRule.parse(d.rule)
-                    rules[d.rule] = parsed
+        let file = fileIndex(path)
+        switch detail {
+        case .company(let d):
+            var alias = d.alias, name = d.name, email = d.email
+            alias.withUTF8 { a in
+                name.withUTF8 { n in
+                    email.withUTF8 { e in
+                        _ = addAlias(
+                            UnsafeRawBufferPointer(a), name: UnsafeRawBufferPointer(n), email: UnsafeRawBufferPointer(e),
+                            expiry: d.expiry, company: true, recurrences: d.recurrences, shop: nil, line: d.line, file: file)
+                    }
                 }
-                pending.append(
-                    ExpiryReport.Subscription(
-                        shopId: shopId, alias: d.alias, subscriptionId: d.subscriptionId, name: d.name, email: d.email,
-                        expiry: d.expiry, status: .later, rule: rule, effectDate: d.effectDate,
-                        recurrenceCounter: d.recurrenceCounter, amount: d.amount, initialAmount: d.initialAmount,
-                        initialCount: d.initialCount, currency: currency,
-                        risk: parsed.failure.map { ChargeRisk.unknown($0) }
-                            ?? ChargeRisk(nextCharge: nil, firstChargeAfterExpiry: nil, chargesAtRisk: nil, amountAtRisk: nil, unknownReason: nil)))
-                if case .failure(let reason) = parsed {
-                    warn("\(path):\(d.line): subscription \(d.subscriptionId): schedule unknown (\(reason)); its charges are not counted")
+            }
+        case .shop(let d):
+            guard let shopId else { return }
+            let shop = shopNumber(shopId)
+            var alias = d.alias, name = d.name, email = d.email
+            var id = d.subscriptionId, counter = d.recurrenceCounter, rule = d.rule
+            let aliasId = alias.withUTF8 { a in
+                name.withUTF8 { n in
+                    email.withUTF8 { e in
+                        addAlias(
+                            UnsafeRawBufferPointer(a), name: UnsafeRawBufferPointer(n), email: UnsafeRawBufferPointer(e),
+                            expiry: d.expiry, company: false, recurrences: nil, shop: shop, line: d.line, file: file)
+                    }
+                }
+            }
+            id.withUTF8 { i in
+                counter.withUTF8 { c in
+                    rule.withUTF8 { r in
+                        addSubscription(
+                            alias: aliasId, shop: shop, id: UnsafeRawBufferPointer(i), counter: UnsafeRawBufferPointer(c),
+                            rule: UnsafeRawBufferPointer(r), effect: d.effectDate, amount: d.amount, initialAmount: d.initialAmount,
+                            initialCount: d.initialCount, line: d.line, path: path)
+                    }
                 }
             }
         }
     }
+
+    private mutating func shopNumber(_ shopId: String) -> Int {
+        if let n = shopIndex[shopId] { return n }
+        let n = shops.count
+        shops.append(shopId)
+        shopIndex[shopId] = n
+        let currency = report.options.currency(forShop: shopId)
+        if let c = currencies.firstIndex(of: currency) {
+            shopCurrencyIds.append(c)
+        } else {
+            currencies.append(currency)
+            shopCurrencyIds.append(currencies.count - 1)
+        }
+        return n
+    }
+
+    /// Appends name and e-mail to `text`; returns the offset.
+    private mutating func appendText(_ name: UnsafeRawBufferPointer, _ email: UnsafeRawBufferPointer) -> UInt32 {
+        let offset = text.count
+        precondition(
+            offset + name.count + email.count <= Int(UInt32.max) && name.count <= Int(UInt16.max) && email.count <= Int(UInt16.max),
+            "report text too large")
+        text.append(contentsOf: name)
+        text.append(contentsOf: email)
+        return UInt32(offset)
+    }
+
+    /// The same text as Strings compare it (canonical equivalence): bytes first, Strings only
+    /// when they differ and are not plain ASCII.
+    private static func sameText(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        if a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) { return true }
+        if !a.contains(where: { $0 >= 0x80 }) && !b.contains(where: { $0 >= 0x80 }) { return false }
+        return String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
+    }
+
+    private func quoted(_ bytes: UnsafeRawBufferPointer) -> String { abbreviated(Array(bytes), limit: 60) }
 
     private mutating func addAlias(
-        _ alias: String, name: String, email: String, expiry: Day, company: Bool, recurrences: Int?, shop: String?, at origin: Origin
-    ) {
-        guard var state = aliases[alias] else {
-            var s = AliasState(name: name, email: email, expiry: expiry, fromCompany: company, recurrences: recurrences, where_: origin)
-            if let shop { s.shops = [shop]; s.subscriptions = 1 }
-            aliases[alias] = s
-            return
+        _ alias: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, email: UnsafeRawBufferPointer, expiry: Day,
+        company: Bool, recurrences: Int?, shop: Int?, line: Int, file: Int
+    ) -> Int {
+        let (id, inserted) = aliasKeys.intern(alias)
+        if inserted {
+            precondition(recurrences.map { $0 >= 0 && $0 <= Int(Int32.max) } ?? true, "recurrences out of range")
+            aliases.append(
+                AliasRecord(
+                    textOffset: appendText(name, email), nameLength: UInt16(name.count), emailLength: UInt16(email.count),
+                    status: 0, fromCompany: company, expiry: expiry.days32, recurrences: recurrences.map { Int32($0) } ?? -1,
+                    subscriptions: shop == nil ? 0 : 1, shopSet: shop.map { UInt32(shopSets.singleton($0)) } ?? 0,
+                    originFile: UInt32(file), originLine: UInt32(truncatingIfNeeded: line)))
+            return id
         }
-        // Only a warning needs the places spelt out.
-        var place: String { describe(origin) }
+        var state = aliases[id]
+        // Only a warning needs the places and texts spelt out.
+        let paths = self.paths
+        func place() -> String { "\(paths[file]):\(line)" }
+        func aliasText() -> String { String(decoding: alias, as: UTF8.self) }
+        let originFile = Int(state.originFile), originLine = state.originLine
+        func origin() -> String { "\(paths[originFile]):\(originLine)" }
         if company && state.fromCompany {
-            warn("\(place): alias \(alias) is listed again in the company file (first at \(describe(state.where_)))")
-        }
-        if name != state.name || email != state.email {
-            warn(
-                "\(place): alias \(alias): name/e-mail \(quoted(name)) <\(quoted(email))> differ from \(quoted(state.name)) <\(quoted(state.email))> at \(describe(state.where_)); "
-                    + (state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
-            if company && !state.fromCompany {
-                state.name = name
-                state.email = email
+            if warningsOpen {
+                warn("\(place()): alias \(aliasText()) is listed again in the company file (first at \(origin()))")
+            } else {
+                suppressedWarnings += 1
             }
         }
-        if expiry != state.expiry {
-            warn("\(place): alias \(alias): expiry \(expiry) differs from \(state.expiry) at \(describe(state.where_)); the earliest counts")
-            state.expiry = min(state.expiry, expiry)
+        let start = Int(state.textOffset), middle = start + Int(state.nameLength), end = middle + Int(state.emailLength)
+        let differs = text.withUnsafeBytes { t in
+            !ReportBuilder.sameText(name, UnsafeRawBufferPointer(rebasing: t[start..<middle]))
+                || !ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
+        }
+        if differs {
+            if warningsOpen {
+                let (oldName, oldEmail) = text.withUnsafeBytes { t in
+                    (quoted(UnsafeRawBufferPointer(rebasing: t[start..<middle])), quoted(UnsafeRawBufferPointer(rebasing: t[middle..<end])))
+                }
+                warn(
+                    "\(place()): alias \(aliasText()): name/e-mail \(quoted(name)) <\(quoted(email))> differ from \(oldName) <\(oldEmail)> at \(origin()); "
+                        + (state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
+            } else {
+                suppressedWarnings += 1
+            }
+            if company && !state.fromCompany {
+                state.textOffset = appendText(name, email)
+                state.nameLength = UInt16(name.count)
+                state.emailLength = UInt16(email.count)
+            }
+        }
+        if expiry.days32 != state.expiry {
+            if warningsOpen {
+                let old = Day(daysSinceEpoch: Int(state.expiry))
+                warn("\(place()): alias \(aliasText()): expiry \(expiry) differs from \(old) at \(origin()); the earliest counts")
+            } else {
+                suppressedWarnings += 1
+            }
+            state.expiry = min(state.expiry, expiry.days32)
         }
         if company {
+            precondition(recurrences.map { $0 >= 0 && $0 <= Int(Int32.max) } ?? true, "recurrences out of range")
             state.fromCompany = true
-            state.recurrences = recurrences
-            state.where_ = origin
+            state.recurrences = recurrences.map { Int32($0) } ?? -1
+            state.originFile = UInt32(file)
+            state.originLine = UInt32(truncatingIfNeeded: line)
         }
         if let shop {
-            if !state.shops.contains(shop) {
-                state.shops.append(shop)
-                if state.shops.count > 1 { state.shops.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-            }
+            state.shopSet = UInt32(shopSets.adding(shop, to: Int(state.shopSet)))
             state.subscriptions += 1
         }
-        aliases[alias] = state
+        aliases[id] = state
+        return id
     }
 
-    private func quoted(_ s: String) -> String { abbreviated(Array(s.utf8), limit: 60) }
+    private mutating func addSubscription(
+        alias: Int, shop: Int, id: UnsafeRawBufferPointer, counter: UnsafeRawBufferPointer, rule: UnsafeRawBufferPointer,
+        effect: Day, amount: Int64, initialAmount: Int64?, initialCount: Int, line: Int, path: String
+    ) {
+        let (ruleId, inserted) = rules.intern(rule)
+        if inserted { ruleResults.append(RecurrenceRule.parse(String(decoding: rule, as: UTF8.self))) }
+        let offset = subscriptionText.count
+        precondition(
+            offset + id.count + counter.count <= Int(UInt32.max) && id.count <= Int(UInt8.max) && counter.count <= Int(UInt8.max),
+            "subscription text too large")
+        subscriptionText.append(contentsOf: id)
+        subscriptionText.append(contentsOf: counter)
+        subscriptions.append(
+            SubscriptionRecord(
+                amount: amount, initialAmount: initialAmount ?? 0, amountAtRisk: 0, alias: UInt32(alias), shop: UInt32(shop),
+                textOffset: UInt32(offset), rule: UInt32(ruleId), effect: effect.days32, initialCount: Int32(initialCount),
+                nextCharge: Day.none32, firstChargeAfterExpiry: Day.none32, chargesAtRisk: 0, idLength: UInt8(id.count),
+                counterLength: UInt8(counter.count), hasInitialAmount: initialAmount != nil))
+        if case .failure(let reason) = ruleResults[ruleId] {
+            guard warningsOpen else {
+                suppressedWarnings += 1
+                return
+            }
+            warn("\(path):\(line): subscription \(String(decoding: id, as: UTF8.self)): schedule unknown (\(reason)); its charges are not counted")
+        }
+    }
 
     /// Statuses, schedules' risk, summary and order.
     public mutating func finish() -> ExpiryReport {
         let o = report.options
-        var summary: [ExpiryStatus: ExpiryReport.StatusSummary] = [:]
-        for s in ExpiryStatus.allCases { summary[s] = .init() }
-        // In place: the subscriptions are not copied (a million of them weigh hundreds of MB).
-        var kept = 0
-        for index in pending.indices {
-            guard let state = aliases[pending[index].alias] else { continue }
-            var sub = pending[index]
-            sub.expiry = state.expiry
-            sub.name = state.name
-            sub.email = state.email
-            sub.status = ExpiryStatus(expiry: state.expiry, asOf: o.asOf, thresholdMonths: o.thresholdMonths)
-            if sub.risk.unknownReason == nil, case .success(let rule)? = rules[sub.rule] {
-                sub.risk = ChargeRisk.compute(
-                    schedule: Schedule(rule: rule, start: sub.effectDate), expiry: state.expiry, asOf: o.asOf,
-                    horizonMonths: o.horizonMonths, amount: sub.amount, initialAmount: sub.initialAmount,
-                    initialCount: sub.initialCount)
-            }
-            summary[sub.status]!.subscriptions += 1
-            if let amount = sub.risk.amountAtRisk {
-                summary[sub.status]!.amountAtRisk[sub.currency.code, default: 0] &+= amount
-                aliases[sub.alias]?.amountAtRisk[sub.currency.code, default: 0] &+= amount
-            }
-            pending[kept] = sub
-            kept += 1
+        let asOf = o.asOf.days32
+        let thresholdEnd = report.thresholdEnd.days32
+        for i in aliases.indices {
+            let e = aliases[i].expiry
+            aliases[i].status = e < asOf ? 0 : (e <= thresholdEnd ? 1 : 2)
         }
-        pending.removeLast(pending.count - kept)
-        var subscriptions = pending
-        pending = []
-        var list: [ExpiryReport.Alias] = []
-        list.reserveCapacity(aliases.count)
+        var summaryAliases = [0, 0, 0]
+        var summarySubscriptions = [0, 0, 0]
+        var summaryAmounts = [[Int64]](repeating: [Int64](repeating: 0, count: currencies.count), count: 3)
+        var summaryHas = [[Bool]](repeating: [Bool](repeating: false, count: currencies.count), count: 3)
+        var amounts = AliasAmounts(aliases: subscriptions.isEmpty ? 0 : aliases.count)
+        var table = RiskTable(asOf: o.asOf, horizonMonths: o.horizonMonths)
+        for i in subscriptions.indices {
+            var s = subscriptions[i]
+            let a = aliases[Int(s.alias)]
+            let status = Int(a.status)
+            summarySubscriptions[status] += 1
+            guard case .success(let rule) = ruleResults[Int(s.rule)] else { continue }
+            let r = table.risk(
+                ruleId: s.rule, rule: rule, effect: s.effect, expiry: a.expiry, amount: s.amount,
+                initialAmount: s.hasInitialAmount ? s.initialAmount : nil, initialCount: Int(s.initialCount))
+            s.nextCharge = r.nextCharge
+            s.firstChargeAfterExpiry = r.firstChargeAfterExpiry
+            s.chargesAtRisk = r.chargesAtRisk
+            s.amountAtRisk = r.amountAtRisk
+            subscriptions[i] = s
+            let currency = shopCurrencyIds[Int(s.shop)]
+            summaryAmounts[status][currency] &+= r.amountAtRisk
+            summaryHas[status][currency] = true
+            amounts.add(alias: Int(s.alias), currency: currency, amount: r.amountAtRisk)
+        }
+
+        // Nothing more is looked up by alias: the index's memory goes before the sorts need theirs.
+        aliasKeys.dropIndex()
         let haveShopFiles = report.files.contains(where: { $0.kind == .shop })
-        var recurrenceMismatches: [(alias: String, company: Int, shops: Int)] = []
-        for (alias, state) in aliases {
-            if onlyShopAliases && state.shops.isEmpty { continue }
-            if let count = state.recurrences, !onlyShopAliases, !state.shops.isEmpty || count > 0, haveShopFiles,
-                count != state.subscriptions
+        var kept: [AliasSortKey] = []
+        kept.reserveCapacity(aliases.count)
+        var mismatches: [Int] = []
+        for id in aliases.indices {
+            let a = aliases[id]
+            if onlyShopAliases && a.shopSet == 0 { continue }
+            if a.recurrences >= 0, !onlyShopAliases, a.shopSet != 0 || a.recurrences > 0, haveShopFiles,
+                Int(a.recurrences) != Int(a.subscriptions)
             {
-                recurrenceMismatches.append((alias, count, state.subscriptions))
+                mismatches.append(id)
             }
-            let status = ExpiryStatus(expiry: state.expiry, asOf: o.asOf, thresholdMonths: o.thresholdMonths)
-            summary[status]!.aliases += 1
-            list.append(
-                ExpiryReport.Alias(
-                    alias: alias, name: state.name, email: state.email, expiry: state.expiry, status: status,
-                    recurrences: state.recurrences, shops: state.shops, subscriptions: state.subscriptions,
-                    amountAtRisk: state.amountAtRisk))
+            summaryAliases[Int(a.status)] += 1
+            kept.append(AliasSortKey(id: id, record: a, keys: aliasKeys))
         }
-        // Byte order for the identifiers (ASCII by the format): String's `<` compares Unicode
-        // canonical forms, which costs seconds on a million rows.
-        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
-        // The dictionary's order varies from run to run: warnings in alias order.
-        recurrenceMismatches.sort { before($0.alias, $1.alias) }
-        for m in recurrenceMismatches {
-            warn("alias \(m.alias): the company file counts \(m.company) active recurrence\(m.company == 1 ? "" : "s"), the shop files list \(m.shops)")
+        // Warnings in alias order, whatever the hashing.
+        mismatches.sort { aliasKeys.precedes($0, $1) }
+        for id in mismatches {
+            let a = aliases[id]
+            let count = Int(a.recurrences)
+            warn("alias \(aliasKeys.withKey(id) { String(decoding: $0, as: UTF8.self) }): the company file counts \(count) active recurrence\(count == 1 ? "" : "s"), the shop files list \(a.subscriptions)")
         }
-        // Sort indices, not the large structs (moving those copies and retains every field).
-        // Integer keys first (status, expiry), computed once; the alias's bytes only on a tie.
-        let aliasKeys = list.map { $0.status.rank << 32 | ($0.expiry.daysSinceEpoch + 1_000_000) }
-        let aliasOrder = list.indices.sorted { i, j in
-            if aliasKeys[i] != aliasKeys[j] { return aliasKeys[i] < aliasKeys[j] }
-            return before(list[i].alias, list[j].alias)
+        // Integer keys (status, expiry, the alias's first 9 bytes); the whole alias only on a tie.
+        let keys = aliasKeys
+        kept.sort { x, y in
+            if x.high != y.high { return x.high < y.high }
+            if x.low >> 32 != y.low >> 32 { return x.low >> 32 < y.low >> 32 }
+            return keys.precedes(Int(truncatingIfNeeded: x.low & 0xFFFF_FFFF), Int(truncatingIfNeeded: y.low & 0xFFFF_FFFF))
         }
-        list = aliasOrder.map { list[$0] }
-        let never = Day(year: 9999, month: 12, day: 31)!.daysSinceEpoch
-        let shopRank = Dictionary(
-            uniqueKeysWithValues: Set(subscriptions.map(\.shopId)).sorted(by: before).enumerated().map { ($1, $0) })
-        let subscriptionKeys = subscriptions.map {
-            shopRank[$0.shopId]! << 32 | (($0.risk.firstChargeAfterExpiry?.daysSinceEpoch ?? never) + 1_000_000)
+        let aliasOrder = kept.map { UInt32(truncatingIfNeeded: $0.low & 0xFFFF_FFFF) }
+        kept = []
+
+        // Subscriptions: shop, first charge after expiry (unknown last), alias, subscription id.
+        let never = Day(year: 9999, month: 12, day: 31)!.days32
+        var shopRank = [Int](repeating: 0, count: shops.count)
+        for (rank, index) in shops.indices.sorted(by: { shops[$0].utf8.lexicographicallyPrecedes(shops[$1].utf8) }).enumerated() {
+            shopRank[index] = rank
         }
-        let subscriptionOrder = subscriptions.indices.sorted { i, j in
-            if subscriptionKeys[i] != subscriptionKeys[j] { return subscriptionKeys[i] < subscriptionKeys[j] }
-            if subscriptions[i].alias != subscriptions[j].alias { return before(subscriptions[i].alias, subscriptions[j].alias) }
-            return before(subscriptions[i].subscriptionId, subscriptions[j].subscriptionId)
+        var subscriptionKeys: [SubscriptionSortKey] = []
+        subscriptionKeys.reserveCapacity(subscriptions.count)
+        for (i, s) in subscriptions.enumerated() {
+            let first = s.firstChargeAfterExpiry == Day.none32 ? never : s.firstChargeAfterExpiry
+            subscriptionKeys.append(
+                SubscriptionSortKey(
+                    high: UInt64(shopRank[Int(s.shop)]) << 32 | UInt64(UInt32(bitPattern: first) ^ 0x8000_0000),
+                    low: keys.prefix(Int(s.alias)), index: UInt32(i)))
         }
-        subscriptions = subscriptionOrder.map { subscriptions[$0] }
-        report.aliases = list
-        report.subscriptions = subscriptions
+        let subs = subscriptions
+        let subText = subscriptionText
+        subscriptionKeys.sort { x, y in
+            if x.high != y.high { return x.high < y.high }
+            if x.low != y.low { return x.low < y.low }
+            let a = subs[Int(x.index)], b = subs[Int(y.index)]
+            if a.alias != b.alias { return keys.precedes(Int(a.alias), Int(b.alias)) }
+            let byId = subText.withUnsafeBytes { t in
+                let ia = UnsafeRawBufferPointer(rebasing: t[Int(a.textOffset)..<Int(a.textOffset) + Int(a.idLength)])
+                let ib = UnsafeRawBufferPointer(rebasing: t[Int(b.textOffset)..<Int(b.textOffset) + Int(b.idLength)])
+                return ia.lexicographicallyPrecedes(ib) ? -1 : (ib.lexicographicallyPrecedes(ia) ? 1 : 0)
+            }
+            if byId != 0 { return byId < 0 }
+            return x.index < y.index
+        }
+        let subscriptionOrder = subscriptionKeys.map(\.index)
+        subscriptionKeys = []
+
+        var summary: [ExpiryStatus: ExpiryReport.StatusSummary] = [:]
+        for (rank, status) in ExpiryStatus.allCases.enumerated() {
+            var s = ExpiryReport.StatusSummary()
+            s.aliases = summaryAliases[rank]
+            s.subscriptions = summarySubscriptions[rank]
+            for (c, currency) in currencies.enumerated() where summaryHas[rank][c] {
+                s.amountAtRisk[currency.code, default: 0] &+= summaryAmounts[rank][c]
+            }
+            summary[status] = s
+        }
+        let sets = shopSets.sets.map { set in set.map { shops[$0] }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        report.store = ReportStore(
+            aliasKeys: aliasKeys, aliases: aliases, text: text, subscriptions: subscriptions, subscriptionText: subscriptionText,
+            rules: rules, ruleResults: ruleResults, shops: shops, shopCurrencies: shopCurrencyIds.map { currencies[$0] },
+            shopSets: sets, aliasOrder: aliasOrder, subscriptionOrder: subscriptionOrder, aliasAmounts: amounts,
+            currencies: currencies)
         report.summary = summary
         report.files.sort { $0.path < $1.path }
+        var warnings = self.warnings
         if suppressedWarnings > 0 { warnings.append("… and \(suppressedWarnings) more warnings not listed") }
         report.warnings = warnings
         return report
     }
 }
 
-extension Result {
-    var failure: Failure? {
-        if case .failure(let e) = self { return e }
-        return nil
+/// Sort key of an alias: status (2 bits), expiry (22 bits) and the alias's first 5 bytes in
+/// `high`; its next 4 bytes and its id in `low`. 16 bytes, so a million of them sort in cache.
+private struct AliasSortKey {
+    var high: UInt64
+    var low: UInt64
+
+    init(id: Int, record: AliasRecord, keys: ByteInterner) {
+        // Days since the epoch of years 1...9999, made non-negative: 22 bits.
+        let expiry = UInt64(Int(record.expiry) + 719_162)
+        let (first, next) = keys.withKey(id) { key -> (UInt64, UInt64) in
+            var first: UInt64 = 0, next: UInt64 = 0
+            for i in 0..<5 { first = first << 8 | UInt64(i < key.count ? key[i] : 0) }
+            for i in 5..<9 { next = next << 8 | UInt64(i < key.count ? key[i] : 0) }
+            return (first, next)
+        }
+        high = UInt64(record.status) << 62 | expiry << 40 | first
+        low = next << 32 | UInt64(id)
+    }
+}
+
+/// Sort key of a subscription: shop rank and first charge after expiry, the alias's first 8 bytes.
+private struct SubscriptionSortKey {
+    var high: UInt64
+    var low: UInt64
+    var index: UInt32
+}
+
+/// The sets of shops aliases are listed in, numbered (0: no shop): an alias holds a set's number,
+/// not an array of its own.
+struct ShopSets {
+    /// Shop numbers of each set, ascending.
+    private(set) var sets: [[Int]] = [[]]
+    private var ids: [[Int]: Int] = [[]: 0]
+    private var singletons: [Int] = []
+    private var added: [UInt64: Int] = [:]
+
+    mutating func singleton(_ shop: Int) -> Int {
+        while singletons.count <= shop { singletons.append(-1) }
+        if singletons[shop] < 0 { singletons[shop] = id(of: [shop]) }
+        return singletons[shop]
+    }
+
+    /// The set `set` ∪ {shop}.
+    mutating func adding(_ shop: Int, to set: Int) -> Int {
+        if set == 0 { return singleton(shop) }
+        if shop < singletons.count, singletons[shop] == set { return set }
+        let key = UInt64(set) << 32 | UInt64(shop)
+        if let known = added[key] { return known }
+        var members = sets[set]
+        if !members.contains(shop) {
+            members.append(shop)
+            members.sort()
+        }
+        let result = id(of: members)
+        added[key] = result
+        return result
+    }
+
+    private mutating func id(of members: [Int]) -> Int {
+        if let known = ids[members] { return known }
+        sets.append(members)
+        ids[members] = sets.count - 1
+        return sets.count - 1
     }
 }

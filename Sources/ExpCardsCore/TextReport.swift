@@ -9,9 +9,18 @@ public enum TextReport {
     public static let width = 100
 
     public static func render(_ r: ExpiryReport, color: Bool, mask: Bool) -> String {
-        var w = TextReportWriter(report: r, style: TerminalStyle(enabled: color), mask: mask)
+        var out: [UInt8] = []
+        write(r, color: color, mask: mask) { out += $0 }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Streams the report to `output` in pieces of about 1 MiB. The rows (one per alias, two or
+    /// more per subscription) are written from the report's compact records, byte by byte when
+    /// their text is simple (see `isSimpleText`), through Strings otherwise.
+    public static func write(_ r: ExpiryReport, color: Bool, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void) {
+        var w = TextReportWriter(report: r, style: TerminalStyle(enabled: color), mask: mask, out: ByteOutput(sink: output))
         w.write()
-        return w.out
+        w.out.flush()
     }
 }
 
@@ -19,13 +28,17 @@ private struct TextReportWriter {
     let report: ExpiryReport
     let style: TerminalStyle
     let mask: Bool
-    var out = ""
+    let out: ByteOutput
+    /// A paragraph's bytes while they are wrapped, reused.
+    var scratch: [UInt8] = []
     let width = TextReport.width
+    var store: ReportStore { report.store }
 
-    init(report: ExpiryReport, style: TerminalStyle, mask: Bool) {
+    init(report: ExpiryReport, style: TerminalStyle, mask: Bool, out: ByteOutput) {
         self.report = report
         self.style = style
         self.mask = mask
+        self.out = out
     }
 
     mutating func write() {
@@ -42,9 +55,13 @@ private struct TextReportWriter {
 
     /// Every line goes through here: escaped by the caller, never longer than the width unless it
     /// carries colour codes (which take no columns).
-    mutating func line(_ text: String = "") { out += text + "\n" }
+    mutating func line(_ text: String = "") {
+        out.append(text)
+        out.append(0x0A)
+        out.flushIfFull()
+    }
 
-    mutating func blank() { out += "\n" }
+    mutating func blank() { out.append(0x0A) }
 
     /// Free text wrapped under a hanging indent.
     mutating func paragraph(_ text: String, indent: String, hanging: String) {
@@ -111,7 +128,7 @@ private struct TextReportWriter {
         let total = totalAtRisk.filter { $0.value != 0 }
         if !total.isEmpty {
             money = " · " + self.money(total).replacingNoBreakSpaces() + " at risk"
-        } else if !report.subscriptions.isEmpty {
+        } else if !store.subscriptionOrder.isEmpty {
             money = " · nothing at risk"
         }
         // One line, whatever it costs: a mail preview shows only that. The least useful parts go
@@ -194,12 +211,20 @@ private struct TextReportWriter {
     /// Expiry and alias in full (a platform alias is 32 characters); name and e-mail share what is
     /// left, the e-mail favoured (it is longer, and how ops reach the buyer).
     lazy var columns: AliasColumns = {
-        let aliases = report.aliases
-        let shopCount = Set(aliases.flatMap(\.shops)).count
-        let aliasW = min(max(5, aliases.map { displayWidth(displaySafe($0.alias)) }.max() ?? 0), 32)
-        let shopsW = shopCount < 2 ? 0 : max(5, aliases.map { displayWidth(shopsText($0.shops)) }.max() ?? 0)
-        let nameN = max(4, aliases.map { displayWidth(name($0.name)) }.max() ?? 0)
-        let emailN = max(6, aliases.map { displayWidth(email($0.email)) }.max() ?? 0)
+        var aliasN = 0, nameN = 0, emailN = 0
+        var setsUsed = Set<UInt32>()
+        for idU in store.aliasOrder {
+            let id = Int(idU)
+            setsUsed.insert(store.aliases[id].shopSet)
+            aliasN = max(aliasN, store.withAlias(id) { textWidth($0) })
+            nameN = max(nameN, nameWidth(id))
+            emailN = max(emailN, emailWidth(id))
+        }
+        let shopCount = Set(setsUsed.flatMap { store.shopSets[Int($0)] }).count
+        let aliasW = min(max(5, aliasN), 32)
+        let shopsW = shopCount < 2 ? 0 : max(5, setsUsed.map { displayWidth(shopsText(store.shopSets[Int($0)])) }.max() ?? 0)
+        nameN = max(4, nameN)
+        emailN = max(6, emailN)
         let fixed = 4 + 10 + 2 + aliasW + 2 + 2 + 2 + AliasColumns.subs + (shopsW == 0 ? 0 : 2 + shopsW)
         let room = width - fixed
         var nameW = min(nameN, max(room * 2 / 5, room - emailN))
@@ -215,7 +240,8 @@ private struct TextReportWriter {
 
     mutating func aliasSection(_ status: ExpiryStatus) {
         blank()
-        let aliases = report.aliases.filter { $0.status == status }
+        let rank = UInt8(status.rank)
+        let ids = store.aliasOrder.filter { store.aliases[Int($0)].status == rank }
         let scope: String
         switch status {
         case .expired: scope = "expired before \(options.asOf)"
@@ -225,96 +251,358 @@ private struct TextReportWriter {
         case .later: scope = "expiring after \(report.thresholdEnd)"
         }
         let heading = style.status(status, style.bold(status.rawValue.uppercased()))
-        guard !aliases.isEmpty else {
+        guard !ids.isEmpty else {
             line(heading + " · none " + scope)
             return
         }
-        line(heading + " · " + plural(aliases.count, "card") + " " + scope)
+        line(heading + " · " + plural(ids.count, "card") + " " + scope)
         let c = columns
         line("    " + padded("Expiry", to: 10) + "  " + padded("Alias", to: c.alias) + "  " + padded("Name", to: c.name)
             + "  " + padded("E-mail", to: c.email) + "  " + rightAligned("Subs", to: AliasColumns.subs)
             + (c.shops == 0 ? "" : "  Shops"))
-        var month: YearMonth?
-        for a in aliases {
-            let m = YearMonth(a.expiry)
-            if m != month {
-                month = m
-                line("  " + TextReportWriter.monthNames[m.month - 1] + " \(m.year)")
+        let shopsCells = store.shopSets.map { "  " + truncated(displaySafe(shopsText($0)), to: c.shops) }
+        var month = -1
+        for (position, idU) in ids.enumerated() {
+            out.readAhead &+= store.readAhead(aliases: ids, at: position)
+            let id = Int(idU)
+            let a = store.aliases[id]
+            let day = Day(daysSinceEpoch: Int(a.expiry))
+            if day.year * 12 + day.month != month {
+                month = day.year * 12 + day.month
+                line("  " + TextReportWriter.monthNames[day.month - 1] + " \(day.year)")
             }
-            line("    " + style.status(status, a.expiry.description) + "  " + padded(displaySafe(a.alias), to: c.alias)
-                + "  " + padded(name(a.name), to: c.name) + "  " + padded(email(a.email), to: c.email) + "  "
-                + rightAligned(String(a.subscriptions), to: AliasColumns.subs)
-                + (c.shops == 0 ? "" : "  " + truncated(displaySafe(shopsText(a.shops)), to: c.shops)))
+            out.append(spaces: 4)
+            statusDate(status, a.expiry)
+            out.append(spaces: 2)
+            store.withAlias(id) { appendPadded($0, to: c.alias) }
+            out.append(spaces: 2)
+            appendName(id, to: c.name)
+            out.append(spaces: 2)
+            appendEmail(id, to: c.email)
+            out.append(spaces: 2)
+            appendRightAligned(Int64(a.subscriptions), to: AliasColumns.subs)
+            if c.shops != 0 { out.append(shopsCells[Int(a.shopSet)]) }
+            out.append(0x0A)
+            out.flushIfFull()
+        }
+    }
+
+    // MARK: Rows, from the records' bytes
+
+    /// A date coloured by status, as `style.status(status, date)`.
+    mutating func statusDate(_ status: ExpiryStatus, _ days: Int32) {
+        let code = style.enabled ? TextReportWriter.colourCodes[status.rank] : nil
+        if let code { out.append(code) }
+        out.append(day: days)
+        if code != nil { out.append(TerminalStyle.reset) }
+    }
+
+    static let colourCodes: [String?] = ["\u{1B}[31m", "\u{1B}[38;5;208m", nil]
+
+    /// Columns of text as `displayWidth(displaySafe(text))`.
+    func textWidth(_ bytes: UnsafeRawBufferPointer) -> Int {
+        isSimpleText(bytes) ? simpleWidth(bytes) : displayWidth(displaySafe(String(decoding: bytes, as: UTF8.self)))
+    }
+
+    func nameWidth(_ id: Int) -> Int {
+        mask ? displayWidth(name(store.name(id))) : store.withName(id) { textWidth($0) }
+    }
+
+    func emailWidth(_ id: Int) -> Int {
+        mask ? displayWidth(email(store.email(id))) : store.withEmail(id) { textWidth($0) }
+    }
+
+    mutating func appendName(_ id: Int, to width: Int) {
+        if mask { return out.append(padded(name(store.name(id)), to: width)) }
+        store.withName(id) { appendPadded($0, to: width) }
+    }
+
+    mutating func appendEmail(_ id: Int, to width: Int) {
+        if mask { return out.append(padded(email(store.email(id)), to: width)) }
+        store.withEmail(id) { appendPadded($0, to: width) }
+    }
+
+    /// `padded(displaySafe(text), to: width)`.
+    mutating func appendPadded(_ bytes: UnsafeRawBufferPointer, to width: Int) {
+        guard isSimpleText(bytes) else {
+            return out.append(padded(displaySafe(String(decoding: bytes, as: UTF8.self)), to: width))
+        }
+        let w = simpleWidth(bytes)
+        if w <= width {
+            out.append(bytes)
+            out.append(spaces: width - w)
+            return
+        }
+        guard width > 0 else { return }
+        // The first width - 1 scalars, then "…".
+        var scalars = 0, end = 0
+        while end < bytes.count {
+            if bytes[end] & 0xC0 != 0x80 {
+                if scalars == width - 1 { break }
+                scalars += 1
+            }
+            end += 1
+        }
+        out.append(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        out.append("…")
+    }
+
+    mutating func appendRightAligned(_ v: Int64, to width: Int) {
+        var digits = v < 0 ? 2 : 1
+        var m = v.magnitude
+        while m >= 10 {
+            m /= 10
+            digits += 1
+        }
+        out.append(spaces: width - digits)
+        out.append(int: v)
+    }
+
+    /// `paragraph(text)` for text written at `out.count` from `start`: wrapped from the bytes
+    /// when simple, through `wrapped` otherwise. Nothing is flushed while it is written.
+    mutating func paragraph(from start: Int, indent: Int, hanging: Int) {
+        let simple = out.withBytes(from: start) { isSimpleText($0) }
+        guard simple else {
+            let text = out.withBytes(from: start) { String(decoding: $0, as: UTF8.self) }
+            out.truncate(to: start)
+            return paragraph(text, indent: String(repeating: " ", count: indent), hanging: String(repeating: " ", count: hanging))
+        }
+        var text = scratch
+        text.removeAll(keepingCapacity: true)
+        out.withBytes(from: start) { text.append(contentsOf: $0) }
+        out.truncate(to: start)
+        text.withUnsafeBytes { wrapSimple($0, indent: indent, hanging: hanging) }
+        scratch = text
+        out.flushIfFull()
+    }
+
+    /// `wrapped` for simple text (every scalar one column, split only at ASCII spaces), written
+    /// out with its no-break spaces as spaces.
+    mutating func wrapSimple(_ text: UnsafeRawBufferPointer, indent: Int, hanging: Int) {
+        func appendLine(_ bytes: UnsafeRawBufferPointer) {
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0xC2 && i + 1 < bytes.count && bytes[i + 1] == 0xA0 {
+                    out.append(0x20)
+                    i += 2
+                } else {
+                    out.append(bytes[i])
+                    i += 1
+                }
+            }
+        }
+        let total = simpleWidth(text)
+        var doubleSpace = false
+        for i in 0..<max(0, text.count - 1) where text[i] == 0x20 && text[i + 1] == 0x20 {
+            doubleSpace = true
+            break
+        }
+        if !doubleSpace, text.first != 0x20, text.last != 0x20, text.count > 0, indent + total <= width {
+            out.append(spaces: indent)
+            appendLine(text)
+            out.append(0x0A)
+            return
+        }
+        var lineStart = out.count
+        var emitted = false
+        var used = indent
+        var lineHasWord = false
+        out.append(spaces: indent)
+        func newLine() {
+            out.append(0x0A)
+            emitted = true
+            lineStart = out.count
+            out.append(spaces: hanging)
+            used = hanging
+        }
+        var i = 0
+        while i < text.count {
+            if text[i] == 0x20 {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < text.count && text[j] != 0x20 { j += 1 }
+            var word = UnsafeRawBufferPointer(rebasing: text[i..<j])
+            i = j
+            var ww = simpleWidth(word)
+            let prefix = lineHasWord ? 1 : 0
+            if used + prefix + ww <= width {
+                if lineHasWord { out.append(0x20) }
+                appendLine(word)
+                used += prefix + ww
+                lineHasWord = true
+                continue
+            }
+            if lineHasWord { newLine() }
+            // A word longer than a whole line: cut it into pieces.
+            while used + ww > width {
+                let room = width - used
+                guard room > 0 else { break }
+                var scalars = 0, end = 0
+                while end < word.count {
+                    if word[end] & 0xC0 != 0x80 {
+                        if scalars == room { break }
+                        scalars += 1
+                    }
+                    end += 1
+                }
+                appendLine(UnsafeRawBufferPointer(rebasing: word[0..<end]))
+                newLine()
+                word = UnsafeRawBufferPointer(rebasing: word[end...])
+                ww -= scalars
+            }
+            appendLine(word)
+            used += ww
+            lineHasWord = !word.isEmpty
+        }
+        if lineHasWord || !emitted {
+            out.append(0x0A)
+        } else {
+            out.truncate(to: lineStart)
         }
     }
 
     // MARK: Subscriptions
 
     /// At risk: a charge falls after the expiry (within the horizon or not), or nobody can tell.
-    func isListed(_ s: ExpiryReport.Subscription) -> Bool {
-        s.risk.firstChargeAfterExpiry != nil || !s.risk.isScheduleKnown
+    func isListed(_ s: SubscriptionRecord, unknown: [Bool]) -> Bool {
+        s.firstChargeAfterExpiry != Day.none32 || unknown[Int(s.rule)]
     }
 
     mutating func subscriptionSection() {
         blank()
         let heading = style.bold("SUBSCRIPTIONS AT RISK")
         let shopFiles = report.files.filter { $0.kind == .shop }
-        if report.subscriptions.isEmpty {
+        let order = store.subscriptionOrder
+        if order.isEmpty {
             line(heading + " · none" + (shopFiles.isEmpty ? " (no shop file read)" : ""))
             return
         }
-        let listed = report.subscriptions.filter(isListed)
-        line(heading + " · " + (listed.isEmpty ? "none" : plural(listed.count, "subscription"))
+        let unknown = store.ruleResults.map { if case .failure = $0 { true } else { false } }
+        var listedCount = 0
+        var subN = 0, nameN = 0
+        for index in order {
+            let s = store.subscriptions[Int(index)]
+            guard isListed(s, unknown: unknown) else { continue }
+            listedCount += 1
+            subN = max(subN, store.withSubscriptionId(Int(index)) { textWidth($0) })
+            nameN = max(nameN, nameWidth(Int(s.alias)))
+        }
+        line(heading + " · " + (listedCount == 0 ? "none" : plural(listedCount, "subscription"))
             + ", by first charge after the card's expiry")
         // Line 1: first charge after expiry, subscription id, name, the card's expiry.
-        let subN = listed.map { displayWidth(displaySafe($0.subscriptionId)) }.max() ?? 0
-        let nameN = listed.map { displayWidth(name($0.name)) }.max() ?? 0
         let room = width - (4 + 10 + 2 + 2 + 2 + 23)
         let subW = min(subN, max(room - nameN, room * 3 / 5))
         let nameW = min(nameN, room - subW)
-        var shop: String?
-        for s in report.subscriptions where shop != s.shopId {
-            shop = s.shopId
-            let all = report.subscriptions.filter { $0.shopId == s.shopId }
-            let atRisk = all.filter(isListed)
+        // The report's order is by shop first: each shop's subscriptions are one run.
+        var first = 0
+        while first < order.count {
+            let shop = store.subscriptions[Int(order[first])].shop
+            var end = first
+            var atRisk = 0
             var amounts: [String: Int64] = [:]
-            for x in atRisk { if let v = x.risk.amountAtRisk { amounts[x.currency.code, default: 0] &+= v } }
-            var head = "Shop \(s.shopId)"
-            if let label = report.shopLabels[s.shopId] { head += " (" + displaySafe(label) + ")" }
-            head += " · " + (atRisk.isEmpty ? "none at risk" : plural(atRisk.count, "subscription") + " at risk")
+            while end < order.count {
+                let s = store.subscriptions[Int(order[end])]
+                guard s.shop == shop else { break }
+                if isListed(s, unknown: unknown) {
+                    atRisk += 1
+                    if !unknown[Int(s.rule)] { amounts[store.shopCurrencies[Int(s.shop)].code, default: 0] &+= s.amountAtRisk }
+                }
+                end += 1
+            }
+            let shopId = store.shops[Int(shop)]
+            var head = "Shop \(shopId)"
+            if let label = report.shopLabels[shopId] { head += " (" + displaySafe(label) + ")" }
+            head += " · " + (atRisk == 0 ? "none at risk" : plural(atRisk, "subscription") + " at risk")
             if amounts.values.contains(where: { $0 != 0 }) { head += ", " + money(amounts.filter { $0.value != 0 }) }
-            let other = all.count - atRisk.count
+            let other = end - first - atRisk
             if other > 0 { head += " · \(other) not at risk (no charge after the expiry)" }
             blank()
             paragraph(head, indent: "  ", hanging: "    ")
-            for x in atRisk { subscription(x, subW: subW, nameW: nameW) }
+            for k in first..<end {
+                out.readAhead &+= store.readAhead(subscriptions: order, at: k)
+                let index = Int(order[k])
+                if isListed(store.subscriptions[index], unknown: unknown) { subscription(index, subW: subW, nameW: nameW) }
+            }
+            first = end
         }
     }
 
-    mutating func subscription(_ s: ExpiryReport.Subscription, subW: Int, nameW: Int) {
-        let first = s.risk.firstChargeAfterExpiry.map { style.status(s.status, $0.description) } ?? "unknown   "
-        let card = (s.status == .expired ? "card expired " : "card expires ") + s.expiry.description
-        line("    " + first + "  " + padded(displaySafe(s.subscriptionId), to: subW) + "  "
-            + padded(name(s.name), to: nameW) + "  " + style.status(s.status, card))
-        var facts: [String] = []
-        if let reason = s.risk.unknownReason {
-            facts.append("schedule unknown (\(reason))")
+    mutating func subscription(_ index: Int, subW: Int, nameW: Int) {
+        let s = store.subscriptions[index]
+        let alias = Int(s.alias)
+        let a = store.aliases[alias]
+        let status = ExpiryStatus.allCases[Int(a.status)]
+        let currency = store.shopCurrencies[Int(s.shop)]
+        let reason: RecurrenceRuleError? = if case .failure(let e) = store.ruleResults[Int(s.rule)] { e } else { nil }
+        out.append(spaces: 4)
+        if reason == nil, s.firstChargeAfterExpiry != Day.none32 {
+            statusDate(status, s.firstChargeAfterExpiry)
         } else {
-            facts.append(s.risk.nextCharge.map { "next \($0)" } ?? "no next charge")
-            let n = s.risk.chargesAtRisk ?? 0
-            facts.append(
-                n == 0
-                    ? "no charge at risk to \(report.horizonEnd)"
-                    : plural(n, "charge") + " at risk, " + money(s.risk.amountAtRisk ?? 0, s.currency))
+            out.append("unknown   ")
         }
-        var price = money(s.amount, s.currency) + " each"
-        if let initial = s.initialAmount, s.initialCount > 0 {
-            price += " (first \(s.initialCount): \(money(initial, s.currency)))"
+        out.append(spaces: 2)
+        store.withSubscriptionId(index) { appendPadded($0, to: subW) }
+        out.append(spaces: 2)
+        appendName(alias, to: nameW)
+        out.append(spaces: 2)
+        let code = style.enabled ? TextReportWriter.colourCodes[status.rank] : nil
+        if let code { out.append(code) }
+        out.append(status == .expired ? "card expired " : "card expires ")
+        out.append(day: a.expiry)
+        if code != nil { out.append(TerminalStyle.reset) }
+        out.append(0x0A)
+
+        // The facts, written as one paragraph's text, then wrapped in place.
+        let start = out.count
+        let dot = " · "
+        func money(_ minor: Int64) {
+            out.append(currency.code)
+            out.append("\u{00A0}")
+            out.append(minor: minor, minorDigits: currency.minorDigits)
         }
-        facts.append(price)
-        facts.append("counter " + displaySafe(s.recurrenceCounter))
-        if !s.risk.isScheduleKnown { facts.append("rule " + displaySafe(s.rule)) }
-        paragraph(facts.joined(separator: " · "), indent: String(repeating: " ", count: 16), hanging: String(repeating: " ", count: 16))
+        if let reason {
+            out.append("schedule unknown (\(reason))")
+        } else {
+            if s.nextCharge != Day.none32 {
+                out.append("next ")
+                out.append(day: s.nextCharge)
+            } else {
+                out.append("no next charge")
+            }
+            out.append(dot)
+            let n = s.chargesAtRisk
+            if n == 0 {
+                out.append("no charge at risk to ")
+                out.append(day: report.horizonEnd.days32)
+            } else {
+                out.append(int: Int64(n))
+                out.append(n == 1 ? " charge at risk, " : " charges at risk, ")
+                money(s.amountAtRisk)
+            }
+        }
+        out.append(dot)
+        money(s.amount)
+        out.append(" each")
+        if s.hasInitialAmount, s.initialCount > 0 {
+            out.append(" (first ")
+            out.append(int: Int64(s.initialCount))
+            out.append(": ")
+            money(s.initialAmount)
+            out.append(")")
+        }
+        out.append(dot)
+        out.append("counter ")
+        store.withCounter(index) { counter in
+            if isSimpleText(counter) { out.append(counter) } else { out.append(displaySafe(String(decoding: counter, as: UTF8.self))) }
+        }
+        if reason != nil {
+            out.append(dot)
+            out.append("rule ")
+            out.append(displaySafe(store.rule(Int(s.rule))))
+        }
+        paragraph(from: start, indent: 16, hanging: 16)
     }
 
     // MARK: Files and warnings

@@ -395,7 +395,7 @@ struct ReportRenderingTests {
 
     @Test func jsonEscapesDisplayControls() throws {
         var out: [UInt8] = []
-        var writer = JSONWriter { out += $0 }
+        let writer = JSONWriter { out += $0 }
         writer.raw("{\"n\": ")
         writer.string("a\u{202E}b\u{85}c\u{7F}é")
         writer.raw("}")

@@ -3,6 +3,10 @@ import ExpCardsCore
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report aliases whose card is expired or expiring, with the subscriptions and money at risk.",
@@ -45,6 +49,21 @@ struct Report: AsyncParsableCommand {
 
 /// Builds and prints a report: shared by `report` and `run`.
 struct ReportRunner {
+    /// All of `bytes` to stdout with write(2), as `Output.stdout` does.
+    static func writeOut(_ bytes: UnsafeRawBufferPointer) {
+        guard var p = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(1, p, left)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return  // EPIPE (a closed pipe): nothing more to say
+            }
+            p += n
+            left -= n
+        }
+    }
+
     var options: ReportOptions
     var settings: Settings
     var logger: Logging.Logger
@@ -78,15 +97,15 @@ struct ReportRunner {
         o.shopCurrencies = settings.shopCurrencies.value
         let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty)
         if let headline, options.format != .text { logger.error("\(headline)") }
+        // Streamed in pieces of about 1 MiB: a million subscriptions never sit in memory as one string.
         switch options.format {
         case .text:
-            let text = TextReport.render(report, color: options.color.enabled(environment: env), mask: options.mask)
-            Output.stdout((headline.map { $0 + "\n" } ?? "") + text)
+            if let headline { Output.stdout(headline + "\n") }
+            TextReport.write(report, color: options.color.enabled(environment: env), mask: options.mask) { Self.writeOut($0) }
         case .csv:
-            Output.stdout(CSVReport.render(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask))
+            CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) { Self.writeOut($0) }
         case .json:
-            // Streamed: a million subscriptions never sit in memory as one string.
-            JSONReport.write(report, mask: options.mask) { Output.stdout(bytes: $0) }
+            JSONReport.write(report, mask: options.mask) { Self.writeOut($0) }
         }
         for file in report.files where !file.isClean {
             logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")
