@@ -138,10 +138,9 @@ public final class SFTPClient {
     /// (a symbolic link is reported as `.symlink`, not followed).
     public func list(_ path: String) throws -> [SFTPEntry] {
         let (session, sftp) = try live()
-        guard let handle = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), 0, 0, LIBSSH2_SFTP_OPENDIR) else {
-            throw failure(session, sftp, path: path, operation: "opening directory \(path)")
-        }
-        defer { if !broken { libssh2_sftp_close_handle(handle) } }
+        let handle = try openHandle(path, directory: true, session, sftp, operation: "opening directory \(path)")
+        startOpenAhead(session, sftp)
+        defer { closeLater(handle, session) }
 
         // Generous buffers: libssh2 1.10 drops the rest of a batch when a name does not fit.
         let capacity = 16 * 1024
@@ -188,22 +187,27 @@ public final class SFTPClient {
     /// Streams the file from `offset` to its end into `sink`, in chunks of up to
     /// `configuration.effectiveReadBufferSize` bytes (one buffer, reused). Returns the number
     /// of bytes passed to the sink. A sink error stops the transfer and is rethrown.
-    /// Ending before the size the server reported at open is an error, not a short file.
+    /// `size`: the file's size when the caller knows it (from a listing): saves the round trip of
+    /// an `fstat`. Ending before the expected size is an error, not a short file, unless the
+    /// server then says the file is that short (the caller compares with what it listed).
     @discardableResult
     public func download(
-        _ path: String, from offset: UInt64 = 0, to sink: (UnsafeRawBufferPointer) throws -> Void
+        _ path: String, from offset: UInt64 = 0, size knownSize: UInt64? = nil,
+        to sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> UInt64 {
         let (session, sftp) = try live()
-        guard let handle = libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), UInt(LIBSSH2_FXF_READ), 0, LIBSSH2_SFTP_OPENFILE) else {
-            throw failure(session, sftp, path: path, operation: "opening \(path)")
-        }
-        defer { if !broken { libssh2_sftp_close_handle(handle) } }
+        let handle = try openHandle(path, directory: false, session, sftp, operation: "opening \(path)")
+        startOpenAhead(session, sftp)
+        defer { closeLater(handle, session) }
 
-        var attributes = LIBSSH2_SFTP_ATTRIBUTES()
-        guard libssh2_sftp_fstat_ex(handle, &attributes, 0) == 0 else {
-            throw failure(session, sftp, path: path, operation: "reading attributes of \(path)")
+        func serverSize() throws -> UInt64? {
+            var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+            guard libssh2_sftp_fstat_ex(handle, &attributes, 0) == 0 else {
+                throw failure(session, sftp, path: path, operation: "reading attributes of \(path)")
+            }
+            return UInt(attributes.flags) & UInt(LIBSSH2_SFTP_ATTR_SIZE) != 0 ? attributes.filesize : nil
         }
-        let expectedSize: UInt64? = UInt(attributes.flags) & UInt(LIBSSH2_SFTP_ATTR_SIZE) != 0 ? attributes.filesize : nil
+        let expectedSize = try knownSize ?? serverSize()
         if offset > 0 { libssh2_sftp_seek64(handle, offset) }
 
         let capacity = configuration.effectiveReadBufferSize
@@ -212,12 +216,13 @@ public final class SFTPClient {
         var total: UInt64 = 0
         while true {
             // libssh2 keeps up to 4 × the asked size in flight: asking for 2 MB on a 200 kB file
-            // sends ~280 useless requests and waits for all their replies. Ask for what is left
-            // (plus one byte to see the end), in whole 30000-byte requests, capped by the buffer.
+            // sends ~280 useless requests and waits for all their replies. Ask for a quarter of
+            // what is left (plus one byte to see the end), in whole 30000-byte requests, capped by
+            // the buffer: the requests in flight then cover the rest of the file and little more.
             var ask = capacity
             if let expectedSize {
                 let left = expectedSize > offset + total ? expectedSize - offset - total : 0
-                let wanted = (left + 1 + 29_999) / 30_000 * 30_000
+                let wanted = ((left + 1 + 3) / 4 + 29_999) / 30_000 * 30_000
                 ask = Int(min(UInt64(capacity), wanted))
             }
             let count = libssh2_sftp_read(handle, buffer.assumingMemoryBound(to: CChar.self), ask)
@@ -229,10 +234,112 @@ public final class SFTPClient {
             total += UInt64(count)
         }
         if let expectedSize, offset + total < expectedSize {
+            // Shorter than listed: a file the server now says is that short is the caller's
+            // business (it compares sizes); anything else is a cut transfer.
+            if knownSize != nil, let now = try? serverSize(), now == offset + total { return total }
             throw SFTPError.connectionLost(
                 detail: "\(path) ended at byte \(offset + total) of \(expectedSize) (the server closed the transfer)")
         }
         return total
+    }
+
+    // MARK: Overlapping round trips
+
+    /// Says which path the next `list` (directory) or `download` (file) will open: the client
+    /// sends that open request as soon as the current operation's own open is answered, so its
+    /// reply travels while the current one reads. A hint for another path costs one wasted open.
+    public func openAhead(_ path: String, directory: Bool) {
+        openAheadHint = OpenRequest(path: path, directory: directory)
+    }
+
+    private struct OpenRequest: Equatable {
+        var path: String
+        var directory: Bool
+    }
+
+    private var openAheadHint: OpenRequest?
+    /// The open sent ahead, not answered yet (libssh2 keeps one open in progress per SFTP session).
+    private var pendingOpen: OpenRequest?
+    /// The open sent ahead and already answered (on a fast link, within the call that sent it).
+    private var openedAhead: (request: OpenRequest, handle: OpaquePointer)?
+    /// Handles whose close request is sent but not answered yet.
+    private var pendingCloses: [OpaquePointer] = []
+
+    private func sendOpen(_ request: OpenRequest, _ sftp: OpaquePointer) -> OpaquePointer? {
+        let path = request.path
+        return libssh2_sftp_open_ex(
+            sftp, path, UInt32(path.utf8.count), request.directory ? 0 : UInt(LIBSSH2_FXF_READ), 0,
+            request.directory ? LIBSSH2_SFTP_OPENDIR : LIBSSH2_SFTP_OPENFILE)
+    }
+
+    /// Opens `path`, using the open sent ahead when it is this one.
+    private func openHandle(_ path: String, directory: Bool, _ session: OpaquePointer, _ sftp: OpaquePointer, operation: String) throws -> OpaquePointer {
+        settleCloses(session, wait: pendingCloses.count > 16)
+        let request = OpenRequest(path: path, directory: directory)
+        if let opened = openedAhead {
+            openedAhead = nil
+            if opened.request == request { return opened.handle }
+            closeLater(opened.handle, session)
+        }
+        if let pending = pendingOpen {
+            // Finish it (blocking): libssh2 resumes the open where the non-blocking call left it.
+            pendingOpen = nil
+            let handle = sendOpen(pending, sftp)
+            if pending == request {
+                guard let handle else { throw failure(session, sftp, path: path, operation: operation) }
+                return handle
+            }
+            if let handle {
+                closeLater(handle, session)
+            } else {
+                let error = failure(session, sftp, path: pending.path, operation: "opening \(pending.path)")
+                if broken { throw error }
+            }
+        }
+        guard let handle = sendOpen(request, sftp) else { throw failure(session, sftp, path: path, operation: operation) }
+        return handle
+    }
+
+    /// Room in the SFTP channel's send window for a small request. libssh2 can send part of a
+    /// packet when the window is short and finish it later, and a blocking call in between would
+    /// interleave its own packets: a request is sent ahead only when it fits whole.
+    private func windowFits(_ sftp: OpaquePointer, bytes: Int) -> Bool {
+        guard let channel = libssh2_sftp_get_channel(sftp) else { return false }
+        return Int(libssh2_channel_window_write_ex(channel, nil)) >= bytes
+    }
+
+    private func startOpenAhead(_ session: OpaquePointer, _ sftp: OpaquePointer) {
+        guard let hint = openAheadHint, pendingOpen == nil, openedAhead == nil, !broken else { return }
+        openAheadHint = nil
+        guard windowFits(sftp, bytes: hint.path.utf8.count + 1024) else { return }
+        libssh2_session_set_blocking(session, 0)
+        defer { libssh2_session_set_blocking(session, 1) }
+        if let handle = sendOpen(hint, sftp) {
+            openedAhead = (hint, handle)
+        } else if libssh2_session_last_errno(session) == LIBSSH2_ERROR_EAGAIN {
+            pendingOpen = hint
+        }
+    }
+
+    /// Sends the close without waiting for its answer (the next operations collect it).
+    private func closeLater(_ handle: OpaquePointer, _ session: OpaquePointer) {
+        if broken { return }
+        guard let sftp, windowFits(sftp, bytes: 1024) else {
+            libssh2_sftp_close_handle(handle)
+            return
+        }
+        libssh2_session_set_blocking(session, 0)
+        let rc = libssh2_sftp_close_handle(handle)
+        libssh2_session_set_blocking(session, 1)
+        if rc == LIBSSH2_ERROR_EAGAIN { pendingCloses.append(handle) }
+    }
+
+    /// Collects the answers to earlier closes: those already there, or all of them (`wait`).
+    private func settleCloses(_ session: OpaquePointer, wait: Bool) {
+        if broken || pendingCloses.isEmpty { return }
+        if !wait { libssh2_session_set_blocking(session, 0) }
+        pendingCloses.removeAll { libssh2_sftp_close_handle($0) != LIBSSH2_ERROR_EAGAIN }
+        if !wait { libssh2_session_set_blocking(session, 1) }
     }
 
     // MARK: Closing
@@ -244,6 +351,14 @@ public final class SFTPClient {
             shutdown(socket, Int32(SHUT_RDWR))
         }
         if let sftp {
+            if let session, !broken {
+                if let pending = pendingOpen, let handle = sendOpen(pending, sftp) { libssh2_sftp_close_handle(handle) }
+                if let opened = openedAhead { libssh2_sftp_close_handle(opened.handle) }
+                settleCloses(session, wait: true)
+            }
+            pendingOpen = nil
+            openedAhead = nil
+            pendingCloses = []
             libssh2_sftp_shutdown(sftp)
             self.sftp = nil
         }
