@@ -23,9 +23,11 @@ final class SFTPRemoteStore: RemoteStore {
         }
     }
 
-    func download(_ path: String, from offset: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try client.download(path, from: offset, to: sink)
+    func download(_ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try client.download(path, from: offset, size: size, to: sink)
     }
+
+    func openAhead(_ path: String, directory: Bool) { client.openAhead(path, directory: directory) }
 
     func close() { client.close() }
 }

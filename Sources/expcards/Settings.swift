@@ -35,6 +35,7 @@ struct Settings {
     var mode = Value<Environment?>(value: nil, origin: "default (both to fetch; production first to report)")
     var timeout = Value(value: 30, origin: "default")
     var retries = Value(value: 3, origin: "default")
+    var parallel = Value(value: 1, origin: "default")
     var currency = Value(value: Currency.euro, origin: "default")
     var shopCurrencies = Value<[String: Currency]>(value: [:], origin: "default")
     var companyDirectory = Value(value: "/ROOT/expired", origin: "default (then /common/expired)")
@@ -48,7 +49,7 @@ struct Settings {
     /// Resolves everything. Throws `Settings.Error` for a configuration error (exit 78).
     static func load(
         archive archiveFlag: String?, config configFlag: String?, connection: ConnectionOptions?,
-        environment env: [String: String]
+        transfer: TransferOptions? = nil, environment env: [String: String]
     ) async throws -> Settings {
         var s = Settings()
         // The configuration file.
@@ -127,6 +128,10 @@ struct Settings {
             guard (0...20).contains(v) else { throw Error(description: "\(o): retries: 0 to 20, not \(v)") }
             s.retries = .init(value: v, origin: o)
         }
+        if let (v, o) = try int("parallel") {
+            guard (1...16).contains(v) else { throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)") }
+            s.parallel = .init(value: v, origin: o)
+        }
         if let (v, o) = try string("currency") {
             guard let c = Currency(code: v) else { throw Error(description: "\(o): currency: an ISO 4217 code, not '\(v)'") }
             s.currency = .init(value: c, origin: o)
@@ -171,6 +176,7 @@ struct Settings {
             if let v = c.timeout { s.timeout = .init(value: v, origin: "flag --timeout") }
             if let v = c.retries { s.retries = .init(value: v, origin: "flag --retries") }
         }
+        if let v = transfer?.parallel { s.parallel = .init(value: v, origin: "flag --parallel") }
         if s.archive.value.isEmpty {
             guard let root = ArchivePath.defaultRoot(environment: env) else {
                 throw Error(description: "no archive directory: set --archive, EXPCARDS_ARCHIVE or HOME")

@@ -32,10 +32,16 @@ public final class TestSSHServer: @unchecked Sendable {
         public var authentication: Authentication
         /// Also listen on [::1] (same port), to test IPv6.
         public var listenOnIPv6: Bool
-        public init(hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey, listenOnIPv6: Bool = false) {
+        /// internal-sftp logs each request (`-l DEBUG3`): `sftpRequests` counts them.
+        public var logSFTPRequests: Bool
+        public init(
+            hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey, listenOnIPv6: Bool = false,
+            logSFTPRequests: Bool = false
+        ) {
             self.hostKeyTypes = hostKeyTypes
             self.authentication = authentication
             self.listenOnIPv6 = listenOnIPv6
+            self.logSFTPRequests = logSFTPRequests
         }
     }
 
@@ -114,6 +120,7 @@ public final class TestSSHServer: @unchecked Sendable {
                 if type == .ecdsa { arguments += ["-b", "256"] }
                 try Self.run("/usr/bin/ssh-keygen", arguments)
             }
+            if options.logSFTPRequests && isChrooted { try startSyslog() }
             try start()
             try knownHostsEntries().write(toFile: knownHostsPath, atomically: true, encoding: .utf8)
         } catch {
@@ -126,6 +133,88 @@ public final class TestSSHServer: @unchecked Sendable {
 
     /// sshd's log so far, to attach to a failing test.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Where the logs are now, to count what happens after (`sftpRequests(since:)`).
+    public var logMark: (sshd: Int, sftp: Int) {
+        syslogLock.lock()
+        defer { syslogLock.unlock() }
+        return (log.utf8.count, syslogLines.count)
+    }
+
+    /// With `Options.logSFTPRequests` (chrooted servers only: internal-sftp logs to the chroot's
+    /// `/dev/log`): SSH logins, SFTP requests by type (`open`, `opendir`, `readdir`, `read`,
+    /// `close`, `fstat`, ...) and the files opened, since `mark`.
+    public func sftpRequests(since mark: (sshd: Int, sftp: Int) = (0, 0)) -> (logins: Int, requests: [String: Int], opened: [String]) {
+        let sshdLog = Array(log.utf8)
+        let sshdText = sshdLog.count > mark.sshd ? String(decoding: sshdLog[mark.sshd...], as: UTF8.self) : ""
+        let logins = ["Accepted publickey for ", "Accepted password for ", "Accepted keyboard-interactive"].map {
+            sshdText.components(separatedBy: $0).count - 1
+        }.reduce(0, +)
+        syslogLock.lock()
+        let lines = syslogLines.count > mark.sftp ? Array(syslogLines[mark.sftp...]) : []
+        syslogLock.unlock()
+        var requests: [String: Int] = [:]
+        var seen: Set<String> = []
+        var opened: [String] = []
+        for line in lines {
+            // `internal-sftp[PID]: debug3: request 7: close handle 0`: one request per PID and id.
+            let pid = line.range(of: "internal-sftp[").map { line[$0.upperBound...].prefix { $0 != "]" } } ?? ""
+            if let r = line.range(of: "request ") {
+                let rest = line[r.upperBound...]
+                guard let colon = rest.firstIndex(of: ":") else { continue }
+                let id = rest[..<colon]
+                let words = rest[rest.index(after: colon)...].split(separator: " ")
+                guard let type = words.first, type != "sent", seen.insert("\(pid)/\(id)").inserted else { continue }
+                requests[String(type), default: 0] += 1
+            } else if let r = line.range(of: ": open \"") {
+                opened.append(String(line[r.upperBound...].prefix { $0 != "\"" }))
+            }
+        }
+        return (logins, requests, opened)
+    }
+
+    private var syslogLines: [String] = []
+    private let syslogLock = NSLock()
+    private var syslogStop = false
+
+    /// A syslog socket at the chroot's `/dev/log`, where internal-sftp sends its log.
+    private func startSyslog() throws {
+        mkdir(root + "/dev", 0o755)
+        let path = root + "/dev/log"
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSSHServerError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw TestSSHServerError("path too long: \(path)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            throw TestSSHServerError("bind \(path): \(String(cString: strerror(errno)))")
+        }
+        chmod(path, 0o666)
+        var wait = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                syslogLock.lock()
+                if n > 0 { syslogLines.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+                let stop = syslogStop
+                syslogLock.unlock()
+                if stop { break }
+            }
+            close(fd)
+        }.start()
+    }
 
     // MARK: Fixture tree
 
@@ -276,10 +365,11 @@ public final class TestSSHServer: @unchecked Sendable {
         case .keyboardInteractiveAndPublicKey:
             lines += ["UsePAM yes", "PasswordAuthentication no", "KbdInteractiveAuthentication yes"]
         }
+        let sftpLog = options.logSFTPRequests ? "-l DEBUG3 " : ""
         if isChrooted {
-            lines += ["ChrootDirectory \(root)", "ForceCommand internal-sftp -d /"]
+            lines += ["ChrootDirectory \(root)", "ForceCommand internal-sftp \(sftpLog)-d /"]
         } else {
-            lines += ["ForceCommand internal-sftp -d \(root)"]
+            lines += ["ForceCommand internal-sftp \(sftpLog)-d \(root)"]
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -322,6 +412,9 @@ public final class TestSSHServer: @unchecked Sendable {
         defer { lock.unlock() }
         if stopped { return }
         stopped = true
+        syslogLock.lock()
+        syslogStop = true
+        syslogLock.unlock()
         if let watchdog {
             kill(watchdog, SIGKILL)
             Subprocess.wait(watchdog)

@@ -18,8 +18,8 @@ import Testing
         let archive: String
         let config: String
 
-        init() throws {
-            server = try TestSSHServer()
+        init(serverOptions: TestSSHServer.Options = .init()) throws {
+            server = try TestSSHServer(options: serverOptions)
             dir = try scratchDirectory()
             archive = dir + "/archive"
             config = dir + "/config.yaml"

@@ -9,9 +9,11 @@ import Crypto
 ///
 /// The bytes go to a hidden partial file in the final directory, named after the remote size and
 /// mtime (`.<name>.<size>-<mtime>.part`), so an interrupted download resumes on the next try only
-/// when the remote file is unchanged. `commit` checks the size, fsyncs, keeps any earlier version
-/// as `<name>.replaced-<UTC>`, renames into place and fsyncs the directory: a file is never
-/// visible under its final name until it is complete.
+/// when the remote file is unchanged. `commit` checks the size, gives the file the remote mtime,
+/// fsyncs, keeps any earlier version as `<name>.replaced-<UTC>`, renames into place and fsyncs
+/// the directory: a file is never visible under its final name until it is complete. The remote
+/// mtime on a complete file is what lets a later run recognise a file renamed into place just
+/// before a crash, before the manifest recorded it.
 public final class ArchiveDownload {
     public let directory: String
     public let name: String
@@ -21,7 +23,10 @@ public final class ArchiveDownload {
     public private(set) var offset: UInt64 = 0
     /// Bytes this run found already downloaded.
     public let resumedFrom: UInt64
+    public let remoteMtime: Int64
     private var fd: Int32
+    /// Written bytes up to here are already on their way to the disk (see `write`).
+    private var flushedUpTo: UInt64 = 0
     private var hasher = SHA256()
 
     /// - Parameters:
@@ -32,6 +37,7 @@ public final class ArchiveDownload {
         self.directory = directory
         self.name = name
         self.expectedSize = remoteSize
+        self.remoteMtime = remoteMtime
         let partName = ".\(name).\(remoteSize)-\(remoteMtime).part"
         partPath = directory + "/" + partName
         // Partial data of another version of the file is useless: restart.
@@ -86,6 +92,14 @@ public final class ArchiveDownload {
         }
         hasher.update(bufferPointer: bytes)
         offset += UInt64(bytes.count)
+        #if os(Linux)
+        // Start the writeback of each 8 MiB as it is written, without waiting: the fsync at the
+        // end of a big file then has little left to do.
+        if offset - flushedUpTo >= 8 << 20 {
+            _ = startWriteback(fd, off_t(flushedUpTo), off_t(offset - flushedUpTo), 2 /* SYNC_FILE_RANGE_WRITE */)
+            flushedUpTo = offset
+        }
+        #endif
     }
 
     /// Removes the partial data (after a local write failure: on a full disk, keeping it helps no one).
@@ -95,11 +109,14 @@ public final class ArchiveDownload {
     }
 
     /// Makes the file visible under its final name. Returns its SHA-256 (hex) and, when an earlier
-    /// version was there, the name it was moved to.
-    public func commit(now: Int64) throws(ArchiveError) -> (sha256: String, replaced: String?) {
+    /// version was there, the name it was moved to. `syncDirectory` false leaves the fsync of the
+    /// directory (which makes the rename durable) to the caller, who may batch it.
+    public func commit(now: Int64, syncDirectory: Bool = true) throws(ArchiveError) -> (sha256: String, replaced: String?) {
         guard offset == expectedSize else {
             throw .sizeMismatch(path: directory + "/" + name, expected: expectedSize, actual: offset)
         }
+        var times = [timespec(tv_sec: Int(remoteMtime), tv_nsec: 0), timespec(tv_sec: Int(remoteMtime), tv_nsec: 0)]
+        if futimens(fd, &times) != 0 { throw FileSystem.fail(partPath, "set the time of") }
         if fsync(fd) != 0 { throw FileSystem.fail(partPath, "fsync") }
         close(fd)
         fd = -1
@@ -117,7 +134,7 @@ public final class ArchiveDownload {
             replaced = candidate
         }
         try FileSystem.rename(partPath, final)
-        try FileSystem.fsyncDirectory(directory)
+        if syncDirectory { try FileSystem.fsyncDirectory(directory) }
         let digest = hasher.finalize().map { byte in
             let h = String(byte, radix: 16)
             return h.count == 1 ? "0" + h : h
@@ -125,6 +142,12 @@ public final class ArchiveDownload {
         return (digest, replaced)
     }
 }
+
+#if os(Linux)
+/// glibc's `sync_file_range(2)`, which the Glibc module does not export.
+@_silgen_name("sync_file_range")
+private func startWriteback(_ fd: Int32, _ offset: off_t, _ count: off_t, _ flags: UInt32) -> Int32
+#endif
 
 /// SHA-256 of a file, hex (for `verify`).
 public func sha256Hex(ofFile path: String) throws(ArchiveError) -> String {

@@ -40,6 +40,13 @@ enum FileSystem {
         return UInt64(st.st_size)
     }
 
+    /// Size and mtime (seconds) of a regular file, not following a symbolic link.
+    static func sizeAndMtime(_ path: String) -> (size: UInt64, mtime: Int64)? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (UInt64(st.st_size), Int64(st.st_mtim.tv_sec))
+    }
+
     static func fsyncDirectory(_ path: String) throws(ArchiveError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw fail(path, "open directory") }

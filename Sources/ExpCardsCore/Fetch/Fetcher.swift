@@ -3,10 +3,18 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Lists the platform's directories and downloads into the archive every EXP_CARDS file it does
-/// not hold yet, over one connection, resuming and retrying transient faults within a bound.
-/// It never writes, renames or deletes anything on the server.
+/// not hold yet, over one connection (or `parallel` ones, each with its own files), resuming and
+/// retrying transient faults within a bound. It never writes, renames or deletes anything on the
+/// server.
+///
+/// Each file is checked by the parser while it arrives and committed (fsync, rename) on the
+/// check's thread while the next file downloads. The manifest is saved at the end, every few
+/// seconds, and before an error ends the run; a file renamed into place by a run killed before
+/// its manifest was saved is recognised by its size and mtime (set to the server's) and recorded
+/// by the next run, without downloading it again.
 public final class Fetcher {
     public struct Options: Sendable {
         public var archiveRoot: String
@@ -24,6 +32,10 @@ public final class Fetcher {
         /// First backoff in seconds, doubled at each retry.
         public var backoff = 1.0
         public var dryRun = false
+        /// SFTP connections downloading at the same time, each its own share of the files.
+        public var parallel = 1
+        /// Seconds between manifest saves during a long run (and always at the end).
+        public var manifestInterval: Int64 = 5
 
         public init(archiveRoot: String) { self.archiveRoot = archiveRoot }
     }
@@ -53,40 +65,55 @@ public final class Fetcher {
     private let connect: () throws -> RemoteStore
     private let onEvent: (Event) -> Void
     private let now: () -> Int64
-    private let checkFile: (String) -> Int
-    private var store: RemoteStore?
+    /// The listing's connection, also the first downloader's.
+    private let main: Connection
+    /// Serialises `onEvent` and the shared state of parallel downloads.
+    private let lock = NSLock()
 
     /// - Parameters:
-    ///   - connect: opens a new connection (called again after a transient fault).
-    ///   - checkFile: parses an archived file and returns its problem count.
+    ///   - connect: opens a new connection (called again after a transient fault, and once
+    ///     per extra connection with `parallel`, possibly from another thread).
     public init(
         options: Options, connect: @escaping () throws -> RemoteStore, now: @escaping () -> Int64,
-        checkFile: @escaping (String) -> Int, onEvent: @escaping (Event) -> Void
+        onEvent: @escaping (Event) -> Void
     ) {
         self.options = options
         self.connect = connect
         self.now = now
-        self.checkFile = checkFile
         self.onEvent = onEvent
+        main = Connection(connect)
     }
 
-    deinit { store?.close() }
+    /// One connection, reopened after a fault.
+    private final class Connection {
+        private let connect: () throws -> RemoteStore
+        private var store: RemoteStore?
 
-    private func remote() throws -> RemoteStore {
-        if let store { return store }
-        let s = try connect()
-        store = s
-        return s
+        init(_ connect: @escaping () throws -> RemoteStore) { self.connect = connect }
+        deinit { store?.close() }
+
+        func remote() throws -> RemoteStore {
+            if let store { return store }
+            let s = try connect()
+            store = s
+            return s
+        }
+
+        func drop() {
+            store?.close()
+            store = nil
+        }
     }
 
-    private func dropConnection() {
-        store?.close()
-        store = nil
+    private func emit(_ event: Event) {
+        lock.lock()
+        defer { lock.unlock() }
+        onEvent(event)
     }
 
     private func warn(_ text: String, into list: inout [String]) {
         list.append(text)
-        onEvent(.warning(text))
+        emit(.warning(text))
     }
 
     // MARK: Listing
@@ -94,12 +121,12 @@ public final class Fetcher {
     /// Lists the company directory and the shop directories and compares with the manifest.
     public func discover(manifest: Manifest) throws -> RemoteListing {
         var listing = RemoteListing()
-        let store = try remote()
+        let store = try main.remote()
         for dir in options.companyDirectories {
             do {
                 let entries = try store.list(dir)
                 listing.companyDirectory = dir
-                onEvent(.companyDirectory(dir))
+                emit(.companyDirectory(dir))
                 add(entries, in: dir, to: &listing, manifest: manifest)
                 break
             } catch let e as any RemoteFailure where e.isNotFound {
@@ -115,8 +142,10 @@ public final class Fetcher {
                 entry.kind == .directory && entry.name.utf8.count == 8 && entry.name.utf8.allSatisfy(isDigit)
             }.map(\.name).sorted()
         }
-        for shop in shops ?? [] {
-            let dir = options.shopDirectoryPattern.replacingOccurrences(of: "%s", with: shop)
+        let shopDirs = (shops ?? []).map { options.shopDirectoryPattern.replacingOccurrences(of: "%s", with: $0) }
+        for (i, (shop, dir)) in zip(shops ?? [], shopDirs).enumerated() {
+            // Its reply travels while this one is read: one round trip less per directory.
+            if i + 1 < shopDirs.count { store.openAhead(shopDirs[i + 1], directory: true) }
             do {
                 add(try store.list(dir), in: dir, to: &listing, manifest: manifest)
                 listing.shopDirectories.append(dir)
@@ -141,6 +170,8 @@ public final class Fetcher {
         }
         return listing
     }
+
+    static let unrecordedNote = "in the archive, not yet in its manifest (an interrupted run)"
 
     private func add(_ entries: [RemoteEntry], in dir: String, to listing: inout RemoteListing, manifest: Manifest) {
         let t = now()
@@ -194,6 +225,13 @@ public final class Fetcher {
                         file.state = .changed
                         file.note = "changed on the server since it was archived (\(old.size) bytes, mtime \(old.remoteMtime))"
                     }
+                } else if let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name),
+                    local.size == entry.size, local.mtime == entry.mtime
+                {
+                    // Committed (complete, fsynced, given the server's mtime) by a run that ended
+                    // before saving the manifest: recorded by `run`, not downloaded again.
+                    file.state = .archived
+                    file.note = Self.unrecordedNote
                 } else {
                     file.state = .new
                 }
@@ -215,48 +253,68 @@ public final class Fetcher {
         return (options.retries + 1) * options.timeout + Int(backoff.rounded(.up))
     }
 
+    /// What the downloaders share, under `lock`: the manifest, the outcome, the directories whose
+    /// renames are not fsynced yet, and the first error that stops everyone.
+    private final class Shared {
+        var manifest: Manifest
+        var outcome: Outcome
+        var unsyncedDirectories: Set<String> = []
+        var dirty = false
+        var lastSave: Int64
+        var stop: (any Error)?
+
+        init(manifest: Manifest, outcome: Outcome, now: Int64) {
+            self.manifest = manifest
+            self.outcome = outcome
+            lastSave = now
+        }
+    }
+
     /// Lists, then downloads what the archive lacks. Throws archive errors (local I/O: stop at
     /// once) and non-transient remote errors; transient ones are retried, then recorded per file.
     public func run() throws -> Outcome {
         var outcome = Outcome()
-        var manifest = try Manifest.load(root: options.archiveRoot)
-        outcome.listing = try withRetries(file: nil) { try discover(manifest: manifest) }
+        let manifest = try Manifest.load(root: options.archiveRoot)
+        outcome.listing = try withRetries(main, file: nil) { try discover(manifest: manifest) }
         outcome.warnings = outcome.listing.warnings
         let todo = outcome.listing.toFetch
-        onEvent(.willFetch(count: todo.count, bytes: todo.reduce(0) { $0 + $1.entry.size }, bound: boundPerFile))
+        emit(.willFetch(count: todo.count, bytes: todo.reduce(0) { $0 + $1.entry.size }, bound: boundPerFile))
         if options.dryRun { return outcome }
-        for file in todo {
-            do {
-                let (entry, replaced) = try fetch(file)
-                let key = Manifest.key(directory: file.archiveDirectory, name: file.name!)
-                var stored = entry
-                if let replaced {
-                    stored.replaced = (manifest.files[key]?.replaced ?? []) + [replaced]
-                    warn("\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)", into: &outcome.warnings)
+        let shared = Shared(manifest: manifest, outcome: outcome, now: now())
+        try recordUnrecorded(shared)
+
+        let shares = Self.split(todo, into: max(1, min(options.parallel, todo.count)))
+        if shares.count <= 1 {
+            fetchShare(todo, on: main, shared: shared)
+        } else {
+            // One thread per extra connection; this thread downloads the first share on the
+            // listing's connection.
+            let done = DispatchGroup()
+            for share in shares.dropFirst() {
+                let box = UncheckedBox((self, share, shared))
+                done.enter()
+                let thread = Thread {
+                    let (fetcher, share, shared) = box.value
+                    let connection = Connection(fetcher.connect)
+                    fetcher.fetchShare(share, on: connection, shared: shared)
+                    connection.drop()
+                    done.leave()
                 }
-                manifest.files[key] = stored
-                try manifest.save(root: options.archiveRoot)
-                outcome.fetched.append(file)
-                outcome.newMonths.insert(file.name!.month)
-                onEvent(.fetched(file, sha256: entry.sha256, replaced: replaced, problems: entry.problems))
-            } catch let e as ArchiveError {
-                if case .sizeMismatch = e {
-                    outcome.failed.append((file, e.description))
-                    onEvent(.failed(file, error: e.description))
-                    continue
-                }
-                throw e
-            } catch let e as any RemoteFailure where !e.isTransient && !e.isNotFound {
-                throw e
-            } catch {
-                dropConnection()
-                outcome.failed.append((file, "\(error)"))
-                onEvent(.failed(file, error: "\(error)"))
+                thread.stackSize = 4 << 20
+                thread.start()
             }
+            fetchShare(shares[0], on: main, shared: shared)
+            done.wait()
         }
+        // Save what was fetched even when an error ends the run, then report the error.
+        let saved = Result { () throws(ArchiveError) in try save(shared, force: true) }
+        if let error = shared.stop { throw error }
+        try saved.get()
+        outcome = shared.outcome
+
         // Months missing between the oldest and the newest archived: purged before anyone fetched them.
         for env in Environment.allCases {
-            let months = Set(manifest.files.keys.compactMap { key -> YearMonth? in
+            let months = Set(shared.manifest.files.keys.compactMap { key -> YearMonth? in
                 guard let name = ExpCardsFileName(String(key.split(separator: "/").last ?? "")), name.environment == env else { return nil }
                 return name.month
             })
@@ -268,8 +326,138 @@ public final class Fetcher {
         return outcome
     }
 
+    /// Splits the files into `count` shares of about the same bytes (biggest first to the
+    /// least loaded), each share in listing order.
+    static func split(_ files: [RemoteListing.File], into count: Int) -> [[RemoteListing.File]] {
+        guard count > 1 else { return [files] }
+        var loads = [UInt64](repeating: 0, count: count)
+        var owner = [Int](repeating: 0, count: files.count)
+        for i in files.indices.sorted(by: { files[$0].entry.size > files[$1].entry.size }) {
+            let least = loads.indices.min { loads[$0] < loads[$1] }!
+            owner[i] = least
+            loads[least] += max(files[i].entry.size, 1)
+        }
+        return (0..<count).map { share in files.indices.filter { owner[$0] == share }.map { files[$0] } }
+    }
+
+    /// Files renamed into place by a run that ended before saving the manifest: hashed, checked
+    /// and recorded as fetched, without downloading them again.
+    private func recordUnrecorded(_ shared: Shared) throws {
+        for file in shared.outcome.listing.files where file.note == Self.unrecordedNote {
+            guard let name = file.name else { continue }
+            let path = options.archiveRoot + "/" + file.archiveDirectory + "/" + file.entry.name
+            let sha = try sha256Hex(ofFile: path)
+            let problems = ExpCardsParser.parse(path: path).problems.count
+            let entry = Manifest.Entry(
+                remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
+                sha256: sha, fetchedAt: iso8601UTC(epochSeconds: now()), problems: problems)
+            shared.manifest.files[Manifest.key(directory: file.archiveDirectory, name: name)] = entry
+            shared.unsyncedDirectories.insert(options.archiveRoot + "/" + file.archiveDirectory)
+            shared.dirty = true
+            shared.outcome.fetched.append(file)
+            shared.outcome.newMonths.insert(name.month)
+            emit(.fetched(file, sha256: sha, replaced: nil, problems: problems))
+        }
+    }
+
+    /// fsyncs the directories of the files committed since the last save (their renames become
+    /// durable), then writes the manifest atomically: it never names a file a crash could lose.
+    private func save(_ shared: Shared, force: Bool) throws(ArchiveError) {
+        lock.lock()
+        defer { lock.unlock() }
+        let t = now()
+        guard shared.dirty, force || t - shared.lastSave >= options.manifestInterval else { return }
+        for dir in shared.unsyncedDirectories.sorted() { try FileSystem.fsyncDirectory(dir) }
+        shared.unsyncedDirectories = []
+        try shared.manifest.save(root: options.archiveRoot)
+        shared.dirty = false
+        shared.lastSave = t
+    }
+
+    /// Downloads one share of the files over one connection. Each file's check and commit (with
+    /// its two fsyncs, of the file and of its directory) run on their own thread while the next
+    /// files download; at most `maxCommitting` wait at a time. (fsyncs on a journalling file
+    /// system take milliseconds each but share the journal's commits when they run together.)
+    private func fetchShare(_ files: [RemoteListing.File], on connection: Connection, shared: Shared) {
+        let maxCommitting = 8
+        var committing: [(RemoteListing.File, StreamingCheck)] = []
+        func stopped() -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return shared.stop != nil
+        }
+        func stop(_ error: any Error) {
+            lock.lock()
+            defer { lock.unlock() }
+            if shared.stop == nil { shared.stop = error }
+        }
+        func finish(_ file: RemoteListing.File, _ check: StreamingCheck) {
+            do {
+                let verdict = try check.wait()
+                record(file, verdict, shared: shared)
+                try save(shared, force: false)
+            } catch {
+                if case .sizeMismatch = error {
+                    failed(file, error.description, shared: shared)
+                } else {
+                    stop(error)
+                }
+            }
+        }
+        for (i, file) in files.enumerated() {
+            if stopped() { break }
+            do {
+                let check = try download(file, next: i + 1 < files.count ? files[i + 1] : nil, on: connection)
+                committing.append((file, check))
+            } catch let e as ArchiveError {
+                if case .sizeMismatch = e {
+                    failed(file, e.description, shared: shared)
+                    continue
+                }
+                stop(e)
+            } catch let e as any RemoteFailure where !e.isTransient && !e.isNotFound {
+                stop(e)
+            } catch {
+                connection.drop()
+                failed(file, "\(error)", shared: shared)
+            }
+            while committing.count > maxCommitting || (!committing.isEmpty && stopped()) {
+                let (f, c) = committing.removeFirst()
+                finish(f, c)
+            }
+        }
+        for (f, c) in committing { finish(f, c) }
+    }
+
+    private func record(_ file: RemoteListing.File, _ verdict: StreamingCheck.Verdict, shared: Shared) {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = Manifest.key(directory: file.archiveDirectory, name: file.name!)
+        var entry = Manifest.Entry(
+            remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
+            sha256: verdict.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: verdict.problems)
+        if let replaced = verdict.replaced {
+            entry.replaced = (shared.manifest.files[key]?.replaced ?? []) + [replaced]
+            let text = "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)"
+            shared.outcome.warnings.append(text)
+            onEvent(.warning(text))
+        }
+        shared.manifest.files[key] = entry
+        shared.dirty = true
+        shared.outcome.fetched.append(file)
+        shared.outcome.newMonths.insert(file.name!.month)
+        onEvent(.fetched(file, sha256: verdict.sha256, replaced: verdict.replaced, problems: verdict.problems))
+    }
+
+    private func failed(_ file: RemoteListing.File, _ error: String, shared: Shared) {
+        lock.lock()
+        defer { lock.unlock() }
+        shared.outcome.failed.append((file, error))
+        onEvent(.failed(file, error: error))
+    }
+
     /// Runs `body`, reconnecting and retrying transient remote faults with exponential backoff.
-    private func withRetries<T>(file: RemoteListing.File?, _ body: () throws -> T) throws -> T {
+    private func withRetries<T>(_ connection: Connection, file: RemoteListing.File?, _ body: () throws -> T) throws -> T {
         var attempt = 0
         var delay = options.backoff
         while true {
@@ -277,23 +465,30 @@ public final class Fetcher {
                 return try body()
             } catch let e as any RemoteFailure where e.isTransient && attempt < options.retries {
                 attempt += 1
-                dropConnection()
-                onEvent(.retrying(file, attempt: attempt, of: options.retries, after: delay, error: e.description))
+                connection.drop()
+                emit(.retrying(file, attempt: attempt, of: options.retries, after: delay, error: e.description))
                 if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
                 delay *= 2
             }
         }
     }
 
-    private func fetch(_ file: RemoteListing.File) throws -> (Manifest.Entry, String?) {
+    /// Downloads one file into its partial file while the parser checks it, then hands it to the
+    /// check's thread for the commit. `next` is opened ahead on the server.
+    private func download(_ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection) throws -> StreamingCheck {
         let directory = options.archiveRoot + "/" + file.archiveDirectory
-        let commit: (sha256: String, replaced: String?) = try withRetries(file: file) {
+        return try withRetries(connection, file: file) {
             let download = try ArchiveDownload(
                 directory: directory, name: file.entry.name, remoteSize: file.entry.size, remoteMtime: file.entry.mtime)
-            onEvent(.started(file, resumeFrom: download.offset))
+            emit(.started(file, resumeFrom: download.offset))
+            let check = StreamingCheck(
+                name: file.name!, path: directory + "/" + file.entry.name, partPath: download.partPath, resumedFrom: download.offset,
+                queueLimit: 8 << 20)
             do {
                 if download.offset < file.entry.size {
-                    try remote().download(file.remotePath, from: download.offset) { bytes in
+                    let store = try connection.remote()
+                    if let next { store.openAhead(next.remotePath, directory: false) }
+                    try store.download(file.remotePath, from: download.offset, size: file.entry.size) { bytes in
                         if download.offset + UInt64(bytes.count) > file.entry.size {
                             // The file grew during the download: stop rather than archive a mix.
                             throw ArchiveError.sizeMismatch(
@@ -301,20 +496,26 @@ public final class Fetcher {
                                 actual: download.offset + UInt64(bytes.count))
                         }
                         try download.write(bytes)
-                        onEvent(.progress(file, bytes: download.offset))
+                        check.feed(bytes)
+                        emit(.progress(file, bytes: download.offset))
                     }
                 }
-                return try download.commit(now: now())
-            } catch let e as ArchiveError {
-                if case .io = e { download.discard() }
-                if case .sizeMismatch = e { download.discard() }
-                throw e
+                check.commit(download, now: now())
+                return check
+            } catch {
+                check.cancel()
+                if let e = error as? ArchiveError {
+                    if case .io = e { download.discard() }
+                    if case .sizeMismatch = e { download.discard() }
+                }
+                throw error
             }
         }
-        let problems = checkFile(directory + "/" + file.entry.name)
-        let entry = Manifest.Entry(
-            remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
-            sha256: commit.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: problems)
-        return (entry, commit.replaced)
     }
+}
+
+/// Hands a non-Sendable value to a thread that alone uses it from then on (or under a lock).
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -40,6 +40,7 @@ struct Config: AsyncParsableCommand {
                 ("mode", s.mode.value?.rawValue ?? "(both)", s.mode.origin),
                 ("timeout", String(s.timeout.value), s.timeout.origin),
                 ("retries", String(s.retries.value), s.retries.origin),
+                ("parallel", String(s.parallel.value), s.parallel.origin),
                 ("currency", s.currency.value.code, s.currency.origin),
                 ("shopCurrencies", s.shopCurrencies.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.code)" }.joined(separator: ","), s.shopCurrencies.origin),
                 ("companyDirectory", s.companyDirectory.value, s.companyDirectory.origin),

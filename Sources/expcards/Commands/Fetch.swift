@@ -25,6 +25,7 @@ struct Fetch: AsyncParsableCommand {
     )
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var transfer: TransferOptions
     @OptionGroup var archive: ArchiveOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -41,7 +42,8 @@ struct Fetch: AsyncParsableCommand {
         let logger = logging.makeLogger()
         do {
             let settings = try await Settings.load(
-                archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
+                archive: archive.archive, config: archive.config, connection: connection, transfer: transfer,
+                environment: ProcessInfo.processInfo.environment)
             let result = try FetchRunner(settings: settings, connection: connection, mode: mode?.environment, dryRun: dryRun, requireCurrent: requireCurrent, logger: logger).run()
             Output.stdout(result.summary)
             if result.code != .success { throw result.code }
@@ -81,6 +83,7 @@ struct FetchRunner {
         options.shopDirectoryPattern = settings.shopDirectory.value
         options.mode = mode ?? settings.mode.value
         options.retries = settings.retries.value
+        options.parallel = settings.parallel.value
         options.timeout = settings.timeout.value
         options.dryRun = dryRun
         let progress = Progress(enabled: Output.stderrIsTerminal && logger.logLevel <= .notice)
@@ -91,7 +94,6 @@ struct FetchRunner {
                 return try SFTPRemoteStore(configuration: sftp, logger: logger)
             },
             now: { Int64(Date().timeIntervalSince1970) },
-            checkFile: { ExpCardsParser.parse(path: $0).problems.count },
             onEvent: { [logger] event in
                 switch event {
                 case .companyDirectory(let dir):
@@ -121,7 +123,9 @@ struct FetchRunner {
         let listed = dryRun ? outcome.listing.toFetch : outcome.fetched
         for f in listed { summary += "\(verb) \(f.archiveDirectory)/\(f.entry.name) (\(f.entry.size) bytes)\n" }
         for (f, e) in outcome.failed { summary += "FAILED \(f.remotePath): \(e)\n" }
-        let archived = outcome.listing.files.filter { $0.state == .archived }.count
+        // A file an interrupted run archived without recording it is listed as archived and
+        // recorded now, as fetched: count it once.
+        let archived = outcome.listing.files.filter { $0.state == .archived && !outcome.fetched.contains($0) }.count
         summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(outcome.failed.count) failed"
             + " (company directory \(outcome.listing.companyDirectory ?? "none"), \(outcome.listing.shopDirectories.count) shop director\(outcome.listing.shopDirectories.count == 1 ? "y" : "ies"))\n"
         var codes: [ExitCode] = []

@@ -40,7 +40,7 @@ struct List: AsyncParsableCommand {
             if settings.companyDirectory.value != "/ROOT/expired" { options.companyDirectories = [settings.companyDirectory.value] }
             let fetcher = Fetcher(
                 options: options, connect: { try SFTPRemoteStore(configuration: sftp, logger: logger) },
-                now: { Int64(Date().timeIntervalSince1970) }, checkFile: { _ in 0 },
+                now: { Int64(Date().timeIntervalSince1970) },
                 onEvent: { if case .warning(let w) = $0 { logger.warning("\(w)") } })
             let listing = try fetcher.discover(manifest: try Manifest.load(root: settings.archive.value))
             switch format {

@@ -23,6 +23,7 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var report: ReportOptions
+    @OptionGroup var transfer: TransferOptions
     @OptionGroup var archive: ArchiveOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -37,7 +38,8 @@ struct Run: AsyncParsableCommand {
         let settings: Settings
         do {
             settings = try await Settings.load(
-                archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
+                archive: archive.archive, config: archive.config, connection: connection, transfer: transfer,
+                environment: ProcessInfo.processInfo.environment)
         } catch {
             throw Failure.exit(error)
         }
