@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -62,8 +64,12 @@ public enum ExpCardsParser {
                 result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 result.compressed = true
             } else {
-                var source = file
-                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
+                if onDetailView == nil, let split = parseSplit(file, path: path, name: name, limits: limits) {
+                    result = split
+                } else {
+                    var source = file
+                    result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
+                }
                 if name.compressed {
                     result.warnings.append("named .gz but not gzip-compressed: read as plain text")
                 }
@@ -96,6 +102,66 @@ public enum ExpCardsParser {
         limits: Limits, view onDetailView: ((borrowing DetailView) -> Void)?
     ) -> ParsedFile {
         var validator = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetailView: onDetailView)
+        let (_, readError) = run(source: &source, validator: &validator, limits: limits)
+        if let readError { validator.unreadable(readError) }
+        return validator.finish()
+    }
+
+    /// Files at least this large are checked in two halves on two threads (when no caller
+    /// wants the details).
+    static let splitThreshold = 8 << 20
+
+    /// Checks a plain file in two halves at once: the second half from the first line start
+    /// after the middle, numbered from 1, then shifted and joined (`RecordValidator.absorb`).
+    /// Records never span lines, so a line boundary is a clean cut. When the first half does not
+    /// end as the second assumed (header on line 1, no trailer, no pending empty lines), or a
+    /// text of the second half quotes one of its line numbers, or a read fails, the result is
+    /// thrown away and the file read again in one pass: the answer is always the one-pass answer.
+    /// Hand-written threads rather than a library: two halves, one join.
+    static func parseSplit(
+        _ file: FileSource, path: String, name: ExpCardsFileName, limits: Limits, threshold: Int = splitThreshold
+    ) -> ParsedFile? {
+        var st = stat()
+        guard fstat(file.descriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        guard size >= threshold else { return nil }
+        // The first line start after the middle, within one long line's reach.
+        let window = limits.maxLineBytes + 1
+        let probe = UnsafeMutablePointer<UInt8>.allocate(capacity: window)
+        defer { probe.deallocate() }
+        let got = pread(file.descriptor, probe, window, off_t(size / 2))
+        guard got > 0, let nl = memchr(probe, 0x0A, got) else { return nil }
+        let split = size / 2 + UnsafeMutableRawPointer(probe).distance(to: nl) + 1
+        guard split < size else { return nil }
+
+        let kind = name.kind
+        final class Half: @unchecked Sendable {
+            // Written by one thread, read after the join: no sharing while both run.
+            var validator: RecordValidator
+            var lines = 0
+            var readError: SourceError?
+            init(_ v: RecordValidator) { validator = v }
+        }
+        let first = Half(RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetailView: nil))
+        let second = Half(RecordValidator.secondPart(path: path, kind: kind, name: name, limits: limits))
+        let fd = file.descriptor
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let half = k == 0 ? first : second
+            var source = RangeSource(fd: fd, path: path, from: k == 0 ? 0 : split, to: k == 0 ? split : size)
+            (half.lines, half.readError) = run(source: &source, validator: &half.validator, limits: limits)
+        }
+        guard first.readError == nil, second.readError == nil, first.validator.endsAsSecondPartAssumed,
+            !second.validator.mentionsLines
+        else { return nil }
+        second.validator.absorb(first: first.validator, lines: first.lines)
+        return second.validator.finish()
+    }
+
+    /// Streams `source` through the tokenizer into `validator`; returns the lines read and the
+    /// read error that ended it, if any.
+    private static func run<S: ByteSource>(
+        source: inout S, validator: inout RecordValidator, limits: Limits
+    ) -> (lines: Int, readError: SourceError?) {
         var tokenizer = LineTokenizer()
         defer { tokenizer.deallocate() }
         let capacity = max(limits.bufferBytes, 2 * limits.maxLineBytes + 2)
@@ -168,9 +234,35 @@ public enum ExpCardsParser {
                 refill()
             }
         }
-        if let readError {
-            validator.unreadable(readError)
+        return (lineNo, readError)
+    }
+}
+
+/// A byte range of a file, read with pread(2): two threads can read one descriptor.
+struct RangeSource: ByteSource {
+    let fd: Int32
+    let path: String
+    var offset: Int
+    let end: Int
+
+    init(fd: Int32, path: String, from: Int, to: Int) {
+        self.fd = fd
+        self.path = path
+        offset = from
+        end = to
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {
+        let want = min(buffer.count, end - offset)
+        guard want > 0 else { return 0 }
+        while true {
+            let n = pread(fd, buffer.baseAddress, want, off_t(offset))
+            if n >= 0 {
+                offset += n
+                return n
+            }
+            if errno == EINTR { continue }
+            throw .unreadable(path: path, reason: errnoText())
         }
-        return validator.finish()
     }
 }

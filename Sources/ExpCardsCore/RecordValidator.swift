@@ -19,6 +19,8 @@ struct RecordValidator {
     private var emptyLines = 0
     private var aliases = DistinctAliases()
     private var recordOK = true
+    /// A problem or warning wrote a line number into its text (see `absorb`).
+    private(set) var mentionsLines = false
 
     // Scratch for the current record: the tokenizer's fields over the read buffer.
     private var buf: UnsafeMutablePointer<UInt8>!
@@ -37,6 +39,43 @@ struct RecordValidator {
         self.onDetailView = onDetailView
         result = ParsedFile(path: path, name: name)
         result.kind = kind
+    }
+
+    // MARK: Split parsing (see `ExpCardsParser.parseSplit`)
+
+    /// A validator for the second part of a file split at a line boundary, assuming the first
+    /// part starts with the header on line 1 and holds no trailer.
+    static func secondPart(path: String, kind: FileKind, name: ExpCardsFileName?, limits: ExpCardsParser.Limits) -> RecordValidator {
+        var v = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetailView: nil)
+        v.headerLine = 1
+        return v
+    }
+
+    /// The first part ended in the state `secondPart` assumed: its result can be joined.
+    var endsAsSecondPartAssumed: Bool { headerLine == 1 && trailerLine == nil && emptyRun == nil }
+
+    /// Joins the first part `a` (lines 1...`lines`) in front of this second part, whose line
+    /// numbers counted from 1 at the split. Only valid when `a.endsAsSecondPartAssumed` and
+    /// neither part wrote a relative line number into a text (`mentionsLines`).
+    mutating func absorb(first a: RecordValidator, lines offset: Int) {
+        var problems = a.result.problems
+        var suppressedTotal = a.suppressed + suppressed
+        for var p in result.problems {
+            p.line += offset
+            if problems.count < limits.maxProblems { problems.append(p) } else { suppressedTotal += 1 }
+        }
+        result.problems = problems
+        suppressed = suppressedTotal
+        result.warnings = a.result.warnings + result.warnings
+        result.detailRecords += a.result.detailRecords
+        result.validDetails += a.result.validDetails
+        result.header = a.result.header
+        headerLine = a.headerLine
+        reportedMissingHeader = a.reportedMissingHeader
+        if let t = trailerLine { trailerLine = t + offset }
+        latin1Fields += a.latin1Fields
+        emptyLines += a.emptyLines
+        aliases.absorb(a.aliases)
     }
 
     // MARK: Problems
@@ -67,6 +106,7 @@ struct RecordValidator {
         case .corruptGzip(let reason):
             problem(line: 0, expected: "a complete gzip stream", found: reason)
         case .unreadable(_, let reason):
+            mentionsLines = true
             problem(line: 0, expected: "a readable file", found: "read error after line \(line): \(reason)")
         }
     }
@@ -258,8 +298,10 @@ struct RecordValidator {
         if codeValue == 2 { result.detailRecords += 1 }
         // Order: one header first, details, one trailer last.
         if let trailerLine {
+            mentionsLines = true
             problem(line: line, expected: "nothing after the trailer record (line \(trailerLine))", found: "a record \(codeName(codeValue))")
         } else if codeValue == 0, let headerLine {
+            mentionsLines = true
             problem(line: line, expected: "a single header record (the header is line \(headerLine))", found: "another header")
         } else if codeValue != 0, headerLine == nil, !reportedMissingHeader {
             reportedMissingHeader = true
@@ -332,6 +374,7 @@ struct RecordValidator {
                 problem(line: line, field: 0, "shop id", expected: "\(nameShop) as in the file name", found: shopId)
             }
             if let created, YearMonth(created) != name.month {
+                mentionsLines = true
                 result.warnings.append(
                     "line \(line): header creation date \(created) is outside the file name's month \(name.month)")
             }
@@ -419,6 +462,7 @@ struct RecordValidator {
     private mutating func flushEmptyRun() {
         guard let run = emptyRun else { return }
         emptyRun = nil
+        mentionsLines = true
         result.warnings.append(
             run.first == run.last ? "line \(run.first) is empty" : "lines \(run.first)–\(run.last) are empty (\(run.last - run.first + 1) lines)")
     }
@@ -531,6 +575,21 @@ final class DistinctAliases {
         }
         hashes![stored] = DistinctAliases.hash(alias)
         stored += 1
+    }
+
+    /// Adds the hashes `other` holds.
+    func absorb(_ other: DistinctAliases) {
+        other.compact()
+        guard let theirs = other.hashes else { return }
+        for k in 0..<other.stored {
+            if overflow { return }
+            if stored == capacity { compact() }
+            if overflow { return }
+            if hashes == nil { hashes = .allocate(capacity: capacity) }
+            hashes![stored] = theirs[k]
+            stored += 1
+        }
+        if other.overflow { overflow = true }
     }
 
     /// Distinct aliases; more than `limit` when there are more.

@@ -154,4 +154,59 @@ import Testing
         guard case .shop(let d)? = owned.details.last else { Issue.record("no Latin-1 detail"); return }
         #expect(d.name == "Dupônt Durant")
     }
+
+    /// A file checked in two halves on two threads gives exactly the one-pass answer, whatever
+    /// falls near the cut: problems on both sides (past the cap too), a second header, a trailer,
+    /// empty lines, a lone CR, an overlong line; and the cut is really taken for clean files.
+    @Test func splitCheckEqualsOnePass() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expcards-split-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let details = (0..<400).map { k in
+            goodShopDetail.replacingOccurrences(of: "91ca494b80d338a67ef06f3450b845cf", with: String(format: "%032x", k * 7919))
+        }
+        let clean = Array(shopFile(details, aliases: 400).utf8)
+        let middle = clean.count / 2
+        func variant(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var b = clean
+            edit(&b)
+            return b
+        }
+        let header = Array(#""00";"EXP_CARDS";"P";"87654321";"20180622";"162416""#.utf8) + [0x0A]
+        let variants: [(String, [UInt8], Bool)] = [
+            ("clean", clean, true),
+            ("problems on both sides, past the cap", variant { b in
+                for k in stride(from: 300, to: b.count - 300, by: 97) where b[k] == UInt8(ascii: "0") { b[k] = UInt8(ascii: "x") }
+            }, true),
+            ("a second header after the middle", variant { b in b.insert(contentsOf: header, at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false),
+            ("empty lines across the cut", variant { b in b.insert(contentsOf: [0x0A, 0x0A, 0x0A], at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false),
+            ("a lone CR", variant { b in b.insert(0x0D, at: middle) }, true),
+            ("an overlong line", variant { b in b.insert(contentsOf: [UInt8](repeating: 0x41, count: 70_000), at: middle) }, true),
+            ("no header", variant { b in b.removeSubrange(0...b.firstIndex(of: 0x0A)!) }, false),
+        ]
+        for (label, bytes, splits) in variants {
+            let path = dir.appendingPathComponent(Guide.shopName).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let onePass = parse(bytes, name: Guide.shopName).file
+            let file = try FileSource(path: path)
+            let split = ExpCardsParser.parseSplit(
+                file, path: Guide.shopName, name: ExpCardsFileName(Guide.shopName)!, limits: .init(), threshold: 1)
+            if splits {
+                #expect(split != nil, "\(label): the cut is taken")
+            }
+            if let split {
+                #expect(split.problems == onePass.problems, "\(label)")
+                #expect(split.warnings == onePass.warnings, "\(label)")
+                #expect(split.detailRecords == onePass.detailRecords && split.validDetails == onePass.validDetails, "\(label)")
+                #expect(split.header == onePass.header && split.trailer == onePass.trailer, "\(label)")
+            }
+            // Through the public entry point (threshold 8 MB: one pass here), the same again.
+            let viaPath = ExpCardsParser.parse(path: path)
+            #expect(viaPath.problems.map(\.description) == onePass.problems.map { p in
+                var q = p
+                q.file = path
+                return q.description
+            }, "\(label)")
+        }
+    }
 }
