@@ -39,22 +39,30 @@ final class ByteOutput {
         count += 1
     }
 
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-        reserve(bytes.count)
-        if bytes.count <= 16 {
+    @inline(__always) func append(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        guard n > 0, let source = bytes.baseAddress else { return }
+        reserve(n)
+        let target = base + count
+        if n <= 16 {
             // Keys, separators, short fields: a call to memmove costs more than the copy.
             let from = source.assumingMemoryBound(to: UInt8.self)
-            for i in 0..<bytes.count { base[count + i] = from[i] }
+            var i = 0
+            while i < n {
+                target[i] = from[i]
+                i += 1
+            }
         } else {
-            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: n)
         }
-        count += bytes.count
+        count += n
     }
 
     func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
 
-    func append(_ s: StaticString) { s.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) } }
+    @inline(__always) func append(_ s: StaticString) {
+        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 
     func append(_ s: String) {
         var s = s

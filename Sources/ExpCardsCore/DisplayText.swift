@@ -138,6 +138,16 @@ private func wrappedKeepingNoBreakSpaces(_ text: String, width: Int, firstIndent
 func isSimpleText(_ bytes: UnsafeRawBufferPointer) -> Bool {
     var i = 0
     let n = bytes.count
+    // Printable ASCII 8 bytes at a time: no high bit, no byte below 0x20, no DEL (SWAR tests).
+    if let p = bytes.baseAddress {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let del = w ^ (ones &* 0x7F)
+            if w & highs != 0 || (w &- ones &* 0x20) & ~w & highs != 0 || (del &- ones) & ~del & highs != 0 { break }
+            i += 8
+        }
+    }
     while i < n {
         let b = bytes[i]
         if b < 0x80 {

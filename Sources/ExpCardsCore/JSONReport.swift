@@ -38,27 +38,23 @@ public enum JSONReport {
             w.out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: i)
             let id = Int(idU)
             let a = store.aliases[id]
-            w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("alias"); store.withAlias(id) { w.string(bytes: $0) }; w.raw(", ")
-            w.key("amountAtRisk")
+            w.raw(i == 0 ? "\n    {\"alias\": " : ",\n    {\"alias\": "); store.withAlias(id) { w.string(bytes: $0) }
+            w.raw(", \"amountAtRisk\": ")
             switch store.aliasAmounts.single(alias: id) {
             case .some(.none): w.raw("{}")
             case .some(.some(let (currency, amount))):
                 w.raw("{"); w.string(store.currencies[currency].code); w.raw(": "); w.int(amount); w.raw("}")
             case .none: w.amounts(store.amounts(ofAlias: id))
             }
-            w.raw(", ")
-            w.key("email")
+            w.raw(", \"email\": ")
             if mask { w.string(Masking.email(store.email(id))) } else { store.withEmail(id) { w.string(bytes: $0) } }
-            w.raw(", ")
-            w.key("expiry"); w.day(days: a.expiry); w.raw(", ")
-            w.key("name")
+            w.raw(", \"expiry\": "); w.day(days: a.expiry)
+            w.raw(", \"name\": ")
             if mask { w.string(Masking.name(store.name(id))) } else { store.withName(id) { w.string(bytes: $0) } }
-            w.raw(", ")
-            w.key("recurrences"); if a.recurrences < 0 { w.raw("null") } else { w.int(a.recurrences) }; w.raw(", ")
-            w.key("shops"); w.raw(bytes: shopSets[Int(a.shopSet)]); w.raw(", ")
-            w.key("status"); w.raw(bytes: statuses[Int(a.status)]); w.raw(", ")
-            w.key("subscriptions"); w.int(a.subscriptions)
+            w.raw(", \"recurrences\": "); if a.recurrences < 0 { w.raw("null") } else { w.int(a.recurrences) }
+            w.raw(", \"shops\": "); w.raw(bytes: shopSets[Int(a.shopSet)])
+            w.raw(", \"status\": "); w.raw(bytes: statuses[Int(a.status)])
+            w.raw(", \"subscriptions\": "); w.int(a.subscriptions)
             w.raw("}")
         }
         w.raw(r.aliases.isEmpty ? "],\n" : "\n  ],\n")
@@ -68,8 +64,8 @@ public enum JSONReport {
         w.raw("  "); w.key("excluded"); w.raw("[")
         for (i, e) in r.excluded.enumerated() {
             w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("path"); w.string(e.path); w.raw(", ")
-            w.key("reason"); w.string(e.reason)
+            w.key("path"); w.string(e.path)
+            w.raw(", \"reason\": "); w.string(e.reason)
             w.raw("}")
         }
         w.raw(r.excluded.isEmpty ? "],\n" : "\n  ],\n")
@@ -78,12 +74,12 @@ public enum JSONReport {
             var f = FileSummary(file)
             if mask { f.problems = f.problems.map(Masking.problem) }
             w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("details"); w.int(f.details); w.raw(", ")
-            w.key("environment"); w.string(f.environment?.rawValue); w.raw(", ")
-            w.key("kind"); w.string(f.kind?.rawValue); w.raw(", ")
-            w.key("month"); w.string(f.month?.description); w.raw(", ")
-            w.key("path"); w.string(f.path); w.raw(", ")
-            w.key("problems"); w.raw("[")
+            w.key("details"); w.int(f.details)
+            w.raw(", \"environment\": "); w.string(f.environment?.rawValue)
+            w.raw(", \"kind\": "); w.string(f.kind?.rawValue)
+            w.raw(", \"month\": "); w.string(f.month?.description)
+            w.raw(", \"path\": "); w.string(f.path)
+            w.raw(", \"problems\": "); w.raw("[")
             for (j, p) in f.problems.enumerated() {
                 if j > 0 { w.raw(", ") }
                 w.raw("{"); w.key("field"); w.int(p.field); w.raw(", ")
@@ -91,8 +87,8 @@ public enum JSONReport {
                 w.key("message"); w.string(p.message); w.raw("}")
             }
             w.raw("], ")
-            w.key("shopId"); w.string(f.shopId); w.raw(", ")
-            w.key("warnings"); w.strings(f.warnings)
+            w.key("shopId"); w.string(f.shopId)
+            w.raw(", \"warnings\": "); w.strings(f.warnings)
             w.raw("}")
         }
         w.raw(r.files.isEmpty ? "],\n" : "\n  ],\n")
@@ -112,24 +108,23 @@ public enum JSONReport {
             let s = store.subscriptions[Int(index)]
             let a = store.aliases[Int(s.alias)]
             let reason = unknown[Int(s.rule)]
-            w.raw(i == 0 ? "\n    {" : ",\n    {")
-            w.key("alias"); store.withAlias(Int(s.alias)) { w.string(bytes: $0) }; w.raw(", ")
-            w.key("amount"); w.int(s.amount); w.raw(", ")
-            w.key("amountAtRisk"); if reason == nil { w.int(s.amountAtRisk) } else { w.raw("null") }; w.raw(", ")
-            w.key("chargesAtRisk"); if reason == nil { w.int(s.chargesAtRisk) } else { w.raw("null") }; w.raw(", ")
-            w.key("currency"); w.raw(bytes: currencies[Int(s.shop)]); w.raw(", ")
-            w.key("effectDate"); w.day(days: s.effect); w.raw(", ")
-            w.key("expiry"); w.day(days: a.expiry); w.raw(", ")
-            w.key("firstChargeAfterExpiry"); w.day(days: s.firstChargeAfterExpiry); w.raw(", ")
-            w.key("initialAmount"); if s.hasInitialAmount { w.int(s.initialAmount) } else { w.raw("null") }; w.raw(", ")
-            w.key("initialCount"); w.int(s.initialCount); w.raw(", ")
-            w.key("nextCharge"); w.day(days: s.nextCharge); w.raw(", ")
-            w.key("recurrenceCounter"); store.withCounter(Int(index)) { w.string(bytes: $0) }; w.raw(", ")
-            w.key("rule"); w.raw(bytes: rules[Int(s.rule)]); w.raw(", ")
-            w.key("scheduleUnknown"); w.raw(bytes: reason ?? null); w.raw(", ")
-            w.key("shopId"); w.raw(bytes: shops[Int(s.shop)]); w.raw(", ")
-            w.key("status"); w.raw(bytes: statuses[Int(a.status)]); w.raw(", ")
-            w.key("subscriptionId"); store.withSubscriptionId(Int(index)) { w.string(bytes: $0) }
+            w.raw(i == 0 ? "\n    {\"alias\": " : ",\n    {\"alias\": "); store.withAlias(Int(s.alias)) { w.string(bytes: $0) }
+            w.raw(", \"amount\": "); w.int(s.amount)
+            w.raw(", \"amountAtRisk\": "); if reason == nil { w.int(s.amountAtRisk) } else { w.raw("null") }
+            w.raw(", \"chargesAtRisk\": "); if reason == nil { w.int(s.chargesAtRisk) } else { w.raw("null") }
+            w.raw(", \"currency\": "); w.raw(bytes: currencies[Int(s.shop)])
+            w.raw(", \"effectDate\": "); w.day(days: s.effect)
+            w.raw(", \"expiry\": "); w.day(days: a.expiry)
+            w.raw(", \"firstChargeAfterExpiry\": "); w.day(days: s.firstChargeAfterExpiry)
+            w.raw(", \"initialAmount\": "); if s.hasInitialAmount { w.int(s.initialAmount) } else { w.raw("null") }
+            w.raw(", \"initialCount\": "); w.int(s.initialCount)
+            w.raw(", \"nextCharge\": "); w.day(days: s.nextCharge)
+            w.raw(", \"recurrenceCounter\": "); store.withCounter(Int(index)) { w.string(bytes: $0) }
+            w.raw(", \"rule\": "); w.raw(bytes: rules[Int(s.rule)])
+            w.raw(", \"scheduleUnknown\": "); w.raw(bytes: reason ?? null)
+            w.raw(", \"shopId\": "); w.raw(bytes: shops[Int(s.shop)])
+            w.raw(", \"status\": "); w.raw(bytes: statuses[Int(a.status)])
+            w.raw(", \"subscriptionId\": "); store.withSubscriptionId(Int(index)) { w.string(bytes: $0) }
             w.raw("}")
         }
         w.raw(r.subscriptions.isEmpty ? "],\n" : "\n  ],\n")

@@ -60,9 +60,9 @@ public struct ReportBuilder {
         builder.reserve(inputBytes: ordered.reduce(0) { $0 + fileSize($1.path) })
         for (path, name) in ordered {
             // Details go straight into the merge as they are read: no copy of the file in memory.
-            let file = ExpCardsParser.parse(path: path, limits: limits) {
-                builder.add(detail: $0, shopId: name.shopId, path: path)
-            }
+            let file = ExpCardsParser.parse(
+                path: path, limits: limits,
+                onDetailView: { builder.add(view: $0, shopId: name.shopId, path: path) })
             builder.add(file: file)
         }
         builder.report.environment = selection.environment
@@ -147,6 +147,52 @@ public struct ReportBuilder {
                 }
             }
         }
+    }
+
+    /// Adds one valid detail lent by the parser (`onDetailView`): its bytes are copied into the
+    /// report's arrays during the call and never kept. The same as `add(detail: view.detail, …)`
+    /// without building its Strings.
+    public mutating func add(view d: borrowing DetailView, shopId: String?, path: String) {
+        let file = fileIndex(path)
+        let alias = UnsafeRawBufferPointer(d.alias), line = d.line, expiry = d.expiry
+        let name = d.name, nameLatin1 = d.nameIsLatin1, email = d.email, emailLatin1 = d.emailIsLatin1
+        guard d.kind == .shop, let effect = d.effectDate else {
+            let recurrences = d.recurrences
+            ReportBuilder.withUTF8(name, latin1: nameLatin1) { n in
+                ReportBuilder.withUTF8(email, latin1: emailLatin1) { e in
+                    _ = addAlias(alias, name: n, email: e, expiry: expiry, company: true, recurrences: recurrences, shop: nil, line: line, file: file)
+                }
+            }
+            return
+        }
+        guard let shopId else { return }
+        let shop = shopNumber(shopId)
+        let aliasId = ReportBuilder.withUTF8(name, latin1: nameLatin1) { n in
+            ReportBuilder.withUTF8(email, latin1: emailLatin1) { e in
+                addAlias(alias, name: n, email: e, expiry: expiry, company: false, recurrences: nil, shop: shop, line: line, file: file)
+            }
+        }
+        addSubscription(
+            alias: aliasId, shop: shop, id: UnsafeRawBufferPointer(d.subscriptionId), counter: UnsafeRawBufferPointer(d.recurrenceCounter),
+            rule: UnsafeRawBufferPointer(d.rule), effect: effect, amount: d.amount, initialAmount: d.initialAmount,
+            initialCount: d.initialCount, line: line, path: path)
+    }
+
+    /// Text bytes as the UTF-8 of the String they stand for: Latin-1 re-encoded (every byte the
+    /// scalar of the same value), as `DetailView.string` reads it.
+    private static func withUTF8<R>(_ bytes: UnsafeBufferPointer<UInt8>, latin1: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard latin1 else { return body(UnsafeRawBufferPointer(bytes)) }
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            if b < 0x80 {
+                utf8.append(b)
+            } else {
+                utf8.append(0xC0 | b >> 6)
+                utf8.append(0x80 | b & 0x3F)
+            }
+        }
+        return utf8.withUnsafeBytes(body)
     }
 
     private mutating func shopNumber(_ shopId: String) -> Int {

@@ -32,10 +32,12 @@ private struct TextReportWriter {
     /// A paragraph's bytes while they are wrapped, reused.
     var scratch: [UInt8] = []
     let width = TextReport.width
-    var store: ReportStore { report.store }
+    /// Held once: read through `report` at every row, the class reference would be retained each time.
+    let store: ReportStore
 
     init(report: ExpiryReport, style: TerminalStyle, mask: Bool, out: ByteOutput) {
         self.report = report
+        store = report.store
         self.style = style
         self.mask = mask
         self.out = out
@@ -213,13 +215,16 @@ private struct TextReportWriter {
     lazy var columns: AliasColumns = {
         var aliasN = 0, nameN = 0, emailN = 0
         var setsUsed = Set<UInt32>()
-        for idU in store.aliasOrder {
+        var readAhead: UInt64 = 0
+        for (position, idU) in store.aliasOrder.enumerated() {
+            readAhead &+= store.readAhead(aliases: store.aliasOrder, at: position)
             let id = Int(idU)
             setsUsed.insert(store.aliases[id].shopSet)
             aliasN = max(aliasN, store.withAlias(id) { textWidth($0) })
             nameN = max(nameN, nameWidth(id))
             emailN = max(emailN, emailWidth(id))
         }
+        out.readAhead &+= readAhead
         let shopCount = Set(setsUsed.flatMap { store.shopSets[Int($0)] }).count
         let aliasW = min(max(5, aliasN), 32)
         let shopsW = shopCount < 2 ? 0 : max(5, setsUsed.map { displayWidth(shopsText(store.shopSets[Int($0)])) }.max() ?? 0)
@@ -380,16 +385,19 @@ private struct TextReportWriter {
     /// out with its no-break spaces as spaces.
     mutating func wrapSimple(_ text: UnsafeRawBufferPointer, indent: Int, hanging: Int) {
         func appendLine(_ bytes: UnsafeRawBufferPointer) {
-            var i = 0
+            // Runs between no-break spaces copied whole; each no-break space written as a space.
+            var run = 0, i = 0
             while i < bytes.count {
                 if bytes[i] == 0xC2 && i + 1 < bytes.count && bytes[i + 1] == 0xA0 {
+                    out.append(UnsafeRawBufferPointer(rebasing: bytes[run..<i]))
                     out.append(0x20)
                     i += 2
+                    run = i
                 } else {
-                    out.append(bytes[i])
                     i += 1
                 }
             }
+            out.append(UnsafeRawBufferPointer(rebasing: bytes[run..<bytes.count]))
         }
         let total = simpleWidth(text)
         var doubleSpace = false
@@ -482,7 +490,8 @@ private struct TextReportWriter {
         let unknown = store.ruleResults.map { if case .failure = $0 { true } else { false } }
         var listedCount = 0
         var subN = 0, nameN = 0
-        for index in order {
+        for (k, index) in order.enumerated() {
+            out.readAhead &+= store.readAhead(subscriptions: order, at: k)
             let s = store.subscriptions[Int(index)]
             guard isListed(s, unknown: unknown) else { continue }
             listedCount += 1
