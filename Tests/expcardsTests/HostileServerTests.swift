@@ -148,14 +148,11 @@ import Glibc
         }
     }
 
-    static func fileDigest(_ path: String) -> String? { try? sha256Hex(ofFile: path) }
-
     // MARK: Hostile server
 
     @Test(.enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"), .timeLimit(.minutes(2)))
     func unsafeNamesAreRefusedAndNothingIsWrittenOutsideTheArchive() throws {
         let f = try HostileFixture(scenario: "names")
-        let passwd = Self.fileDigest("/etc/passwd")
         let r = try f.expcards(["fetch"])
         #expect(r.status == 0, "\(r)\n\(f.server.log)")
         #expect(r.stdout.contains("fetched ROOT/expired/\(Self.validName)"), "\(r)")
@@ -176,7 +173,10 @@ import Glibc
         #expect(f.opened == ["'/ROOT/expired/\(Self.validName)'"], "\(f.server.log)")
         // Nothing outside the archive, nothing but the valid file inside.
         #expect(f.walk() == f.expected(archived: [Self.validName]), "\(f.walk())")
-        #expect(Self.fileDigest("/etc/passwd") == passwd, "/etc/passwd changed")
+        // Not a digest of /etc/passwd: other tests on the machine add and remove users meanwhile.
+        // What the server serves for every hostile name is a file whose only alias is INTRUDER.
+        let passwd = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8)) ?? ""
+        #expect(!passwd.contains("INTRUDER") && !passwd.contains("EXP_CARDS"), "/etc/passwd was written")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/202611.EXP_CARDS.ABS.P.csv"))
         #expect(try Manifest.load(root: f.archive).files.keys.sorted() == ["ROOT/expired/" + Self.validName])
 
