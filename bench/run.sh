@@ -262,6 +262,14 @@ EOF3
         if [ "$HAVE_LFTP" = 1 ]; then
             MANY_SPECS+=("lftp mirror|lftp -c \"set sftp:connect-program 'ssh -a -x -c aes128-ctr -i $KEY $sshopts'; set net:max-retries 1; set net:timeout 60; set cmd:fail-exit yes; open -u $SSH_USER,x -p $p sftp://127.0.0.1; source $WORK/many.lftp\"|0|rm -rf $WORK/out-many; mkdir -p $WORK/out-many|$count_many $WORK/out-many")
         fi
+        # Nothing new: run right after the many-files case, on what its last round left (expcards'
+        # archive; lftp's copy, lftp running last in each round). No preparation, no deletion.
+        NOOP_SPECS=(
+            "expcards fetch|\"\$BIN\" fetch --config $WORK/many$sfx.yaml|0||grep -q '^0 files fetched, $SHOPS already archived' $WORK/out.txt"
+        )
+        if [ "$HAVE_LFTP" = 1 ]; then
+            NOOP_SPECS+=("lftp mirror|lftp -c \"set sftp:connect-program 'ssh -a -x -c aes128-ctr -i $KEY $sshopts'; set net:max-retries 1; set net:timeout 60; set cmd:fail-exit yes; open -u $SSH_USER,x -p $p sftp://127.0.0.1; source $WORK/many.lftp\"|0||$count_many $WORK/out-many")
+        fi
     }
     [ "$HAVE_CURL" = 1 ] || note "curl without sftp support: curl cases skipped"
     [ "$HAVE_LFTP" = 1 ] || note "lftp missing (apt-get install -y lftp): lftp cases skipped"
@@ -276,6 +284,7 @@ EOF3
             set_specs "$PORT" "$KNOWN_HOSTS" ""
             say "case 3: $SHOPS files, loopback"
             measure "download $SHOPS files, loopback" "$MANY_BYTES" "$REPEATS" "${MANY_SPECS[@]}"
+            measure "nothing new ($SHOPS shops), loopback" 0 "$REPEATS" "${NOOP_SPECS[@]}"
         fi
     ;; esac
     case " $CASES " in *" latency "*)
@@ -297,6 +306,7 @@ EOF3
             if [[ " $CASES " != *" many "* ]]; then :; elif over_budget; then note "budget spent: many files through the proxy skipped"; else
                 say "case 4: $SHOPS files through the ${DELAY_MS} ms proxy"
                 measure "download $SHOPS files, +${DELAY_MS} ms each way" "$MANY_BYTES" "$LREPEATS" "${MANY_SPECS[@]}"
+                measure "nothing new ($SHOPS shops), +${DELAY_MS} ms each way" 0 "$LREPEATS" "${NOOP_SPECS[@]}"
             fi
             kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=""
         fi
