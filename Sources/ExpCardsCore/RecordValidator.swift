@@ -51,6 +51,9 @@ struct RecordValidator {
         return v
     }
 
+    /// Sorts the part's alias hashes, on its own thread, before the join.
+    func prepareJoin() { _ = aliases.count }
+
     /// The first part ended in the state `secondPart` assumed: its result can be joined.
     var endsAsSecondPartAssumed: Bool { headerLine == 1 && trailerLine == nil && emptyRun == nil }
 
@@ -173,36 +176,40 @@ struct RecordValidator {
         return !bad
     }
 
-    /// The number of scalars of valid UTF-8 (shortest forms, no surrogates, at most U+10FFFF), or
-    /// nil. Hand-written: validating without building a String keeps `check` allocation-free.
-    private func utf8ScalarCount(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var i = 0, n = 0
-        let count = b.count
-        while i < count {
+    /// Whether the bytes are valid UTF-8: shortest forms, no surrogates, at most U+10FFFF (the
+    /// Unicode standard's table 3-7). Hand-written: validating without building a String keeps
+    /// `check` allocation-free, and the ranges of the second byte replace decoding the scalar.
+    static func isUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        @inline(__always) func continuation(_ k: Int) -> Bool { b[k] & 0xC0 == 0x80 }
+        while i < n {
             let c = b[i]
             if c < 0x80 {
-                i += 1
-            } else {
-                let len: Int, minimum: UInt32
-                var v: UInt32
-                switch c {
-                case 0xC2...0xDF: len = 2; minimum = 0x80; v = UInt32(c & 0x1F)
-                case 0xE0...0xEF: len = 3; minimum = 0x800; v = UInt32(c & 0x0F)
-                case 0xF0...0xF4: len = 4; minimum = 0x10000; v = UInt32(c & 0x07)
-                default: return nil
-                }
-                guard i + len <= count else { return nil }
-                for k in 1..<len {
-                    let d = b[i + k]
-                    guard d & 0xC0 == 0x80 else { return nil }
-                    v = v << 6 | UInt32(d & 0x3F)
-                }
-                guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { return nil }
-                i += len
+                i &+= 1
+                continue
             }
-            n += 1
+            switch c {
+            case 0xC2...0xDF:
+                guard i + 1 < n, continuation(i + 1) else { return false }
+                i &+= 2
+            case 0xE0...0xEF:
+                guard i + 2 < n else { return false }
+                let c1 = b[i + 1]
+                let low: UInt8 = c == 0xE0 ? 0xA0 : 0x80, high: UInt8 = c == 0xED ? 0x9F : 0xBF
+                guard c1 >= low, c1 <= high, continuation(i + 2) else { return false }
+                i &+= 3
+            case 0xF0...0xF4:
+                guard i + 3 < n else { return false }
+                let c1 = b[i + 1]
+                let low: UInt8 = c == 0xF0 ? 0x90 : 0x80, high: UInt8 = c == 0xF4 ? 0x8F : 0xBF
+                guard c1 >= low, c1 <= high, continuation(i + 2), continuation(i + 3) else { return false }
+                i &+= 4
+            default:
+                return false
+            }
         }
-        return n
+        return true
     }
 
     /// `ans..max`: 1 to `max` printable ASCII characters (aliases, subscription ids, rules).
@@ -228,8 +235,9 @@ struct RecordValidator {
         var characters = b.count
         var latin1 = false
         if !ascii {
-            if let scalars = utf8ScalarCount(b) {
-                characters = scalars
+            if RecordValidator.isUTF8(b) {
+                // Scalars are the bytes that do not continue one; counted only when it matters.
+                if characters > max { characters = b.reduce(0) { $0 &+ ($1 & 0xC0 == 0x80 ? 0 : 1) } }
             } else {
                 // Not UTF-8: read as ISO-8859-1, where every byte is the scalar of the same value.
                 latin1Fields += 1
@@ -577,10 +585,34 @@ final class DistinctAliases {
         stored += 1
     }
 
-    /// Adds the hashes `other` holds.
+    /// Adds the hashes `other` holds: a linear merge when both are sorted (`prepareJoin`).
     func absorb(_ other: DistinctAliases) {
         other.compact()
         guard let theirs = other.hashes else { return }
+        if let mine = hashes, sortedPrefix == stored, !overflow, !other.overflow, stored + other.stored <= capacity {
+            let merged = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+            var i = 0, j = 0, w = 0
+            while i < stored || j < other.stored {
+                let v: UInt64
+                if j == other.stored || (i < stored && mine[i] <= theirs[j]) {
+                    v = mine[i]
+                    i += 1
+                } else {
+                    v = theirs[j]
+                    j += 1
+                }
+                if w == 0 || merged[w - 1] != v {
+                    merged[w] = v
+                    w += 1
+                }
+            }
+            mine.deallocate()
+            hashes = merged
+            stored = w
+            sortedPrefix = w
+            if w > limit { overflow = true }
+            return
+        }
         for k in 0..<other.stored {
             if overflow { return }
             if stored == capacity { compact() }

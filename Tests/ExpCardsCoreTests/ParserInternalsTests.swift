@@ -109,6 +109,46 @@ import Testing
         #expect(empty.count == 0)
     }
 
+    /// Joining two counters (sorted by `count` or not) counts the union once.
+    @Test func distinctAliasesJoin() {
+        for sortFirst in [false, true] {
+            let a = DistinctAliases(), b = DistinctAliases()
+            for k in 0..<3_000 { Array("a\(k)".utf8).withUnsafeBufferPointer { a.insert($0) } }
+            for k in 2_000..<4_500 { Array("a\(k)".utf8).withUnsafeBufferPointer { b.insert($0) } }
+            if sortFirst {
+                #expect(a.count == 3_000 && b.count == 2_500)
+            }
+            b.absorb(a)
+            #expect(b.count == 4_500, "sorted first: \(sortFirst)")
+        }
+    }
+
+    /// The UTF-8 check agrees with Swift's own decoder: every 1- and 2-byte sequence, every
+    /// 3-byte one with a chosen set of middle bytes, and random longer ones.
+    @Test func utf8CheckAgreesWithSwift() {
+        func agree(_ bytes: [UInt8]) -> Bool {
+            let swift = String(validating: bytes, as: UTF8.self) != nil
+            return bytes.withUnsafeBufferPointer { RecordValidator.isUTF8($0) } == swift
+        }
+        var failures: [[UInt8]] = []
+        for a in 0...255 {
+            if !agree([UInt8(a)]) { failures.append([UInt8(a)]) }
+            for b in 0...255 where !agree([UInt8(a), UInt8(b)]) { failures.append([UInt8(a), UInt8(b)]) }
+            for b: UInt8 in [0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0] {
+                for c: UInt8 in [0x41, 0x80, 0xBF, 0xC0] where !agree([UInt8(a), b, c]) { failures.append([UInt8(a), b, c]) }
+                for c: UInt8 in [0x80, 0xBF] where !agree([UInt8(a), b, c, 0x80]) { failures.append([UInt8(a), b, c, 0x80]) }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 1...12, using: &rng)).map { _ in
+                UInt8.random(in: 0...255, using: &rng) | (Bool.random(using: &rng) ? 0x80 : 0)
+            }
+            if !agree(bytes) { failures.append(bytes) }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+
     /// With a small limit the list is deduplicated when full, and counting stops past the limit.
     @Test func distinctAliasesStaysBounded() {
         let counter = DistinctAliases(limit: 99)
