@@ -24,6 +24,7 @@ public struct ReportBuilder {
     private var subscriptionText: [UInt8] = []
     private var rules = ByteInterner()
     private var ruleResults: [Result<RecurrenceRule, RecurrenceRuleError>] = []
+    private var ruleCache = [Int](repeating: -1, count: 64)
     private var shops: [String] = []
     private var shopIndex: [String: Int] = [:]
     private var shopCurrencyIds: [Int] = []
@@ -80,7 +81,9 @@ public struct ReportBuilder {
     /// and holds old and new at once). Reserved pages that are never written cost no memory.
     mutating func reserve(inputBytes: Int) {
         guard inputBytes > 0 else { return }
-        aliasKeys.reserve(entries: 0, bytes: inputBytes / 3)
+        // Generous (alias bytes are a third of a company file): a regrowth near the end would hold
+        // the old and the new array at once, at the report's peak.
+        aliasKeys.reserve(entries: 0, bytes: inputBytes / 2)
         aliases.reserveCapacity(inputBytes / 40)
         text.reserveCapacity(inputBytes / 2)
         subscriptions.reserveCapacity(inputBytes / 60)
@@ -282,14 +285,15 @@ public struct ReportBuilder {
                 state.emailLength = UInt16(email.count)
             }
         }
-        if expiry.days32 != state.expiry {
+        let days = expiry.days32
+        if days != state.expiry {
             if warningsOpen {
                 let old = Day(daysSinceEpoch: Int(state.expiry))
                 warn("\(place()): alias \(aliasText()): expiry \(expiry) differs from \(old) at \(origin()); the earliest counts")
             } else {
                 suppressedWarnings += 1
             }
-            state.expiry = min(state.expiry, expiry.days32)
+            state.expiry = min(state.expiry, days)
         }
         if company {
             precondition(recurrences.map { $0 >= 0 && $0 <= Int(Int32.max) } ?? true, "recurrences out of range")
@@ -310,8 +314,7 @@ public struct ReportBuilder {
         alias: Int, shop: Int, id: UnsafeRawBufferPointer, counter: UnsafeRawBufferPointer, rule: UnsafeRawBufferPointer,
         effect: Day, amount: Int64, initialAmount: Int64?, initialCount: Int, line: Int, path: String
     ) {
-        let (ruleId, inserted) = rules.intern(rule)
-        if inserted { ruleResults.append(RecurrenceRule.parse(String(decoding: rule, as: UTF8.self))) }
+        let ruleId = ruleNumber(rule)
         let offset = subscriptionText.count
         precondition(
             offset + id.count + counter.count <= Int(UInt32.max) && id.count <= Int(UInt8.max) && counter.count <= Int(UInt8.max),
@@ -331,6 +334,27 @@ public struct ReportBuilder {
             }
             warn("\(path):\(line): subscription \(String(decoding: id, as: UTF8.self)): schedule unknown (\(reason)); its charges are not counted")
         }
+    }
+
+    /// The id of a rule text. A month's files repeat a few rule texts a million times: a small
+    /// direct-mapped cache (keyed by length and end bytes, confirmed by comparing the bytes)
+    /// answers before the interner has to hash them.
+    private mutating func ruleNumber(_ rule: UnsafeRawBufferPointer) -> Int {
+        var key = UInt64(rule.count)
+        if let p = rule.baseAddress, rule.count >= 8 {
+            key = key &* 0x9E37_79B9_7F4A_7C15 ^ p.loadUnaligned(as: UInt64.self) ^ p.loadUnaligned(fromByteOffset: rule.count - 8, as: UInt64.self) &* 31
+        }
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        let cached = ruleCache[slot]
+        if cached >= 0, rules.length(cached) == rule.count,
+            rules.withKey(cached, { rule.count == 0 || memcmp($0.baseAddress!, rule.baseAddress!, rule.count) == 0 })
+        {
+            return cached
+        }
+        let (id, inserted) = rules.intern(rule)
+        if inserted { ruleResults.append(RecurrenceRule.parse(String(decoding: rule, as: UTF8.self))) }
+        ruleCache[slot] = id
+        return id
     }
 
     /// Statuses, schedules' risk, summary and order.

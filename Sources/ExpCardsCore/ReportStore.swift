@@ -268,7 +268,7 @@ struct AliasAmounts: Sendable {
     /// True when the alias has amounts in one currency only (the writers' fast path).
     func single(alias: Int) -> (currency: Int, amount: Int64)?? {
         guard alias < firstCurrency.count, firstCurrency[alias] != 0 else { return .some(nil) }
-        if others[alias] != nil { return nil }
+        if !others.isEmpty, others[alias] != nil { return nil }
         return .some((Int(firstCurrency[alias]) - 1, firstAmount[alias]))
     }
 }
