@@ -95,6 +95,35 @@ import Glibc
         #expect(try f.expcards(["fetch", "--parallel", "17"]).status == 64)
     }
 
+    @Test(.enabled(if: TestSSHServer.isRoot, "shops found on the server and counted in internal-sftp's log: chroot, root"))
+    func parallelAlsoSplitsTheListing() throws {
+        let f = try Fixture(serverOptions: .init(logSFTPRequests: true))
+        let shops = (0..<24).map { String(20_000_000 + $0) }
+        for shop in shops {
+            try f.server.write("/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv", Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
+        }
+        var mark = f.server.logMark
+        let r = try f.expcards(["fetch", "--parallel", "3"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("27 files fetched, 0 already archived, 0 failed"), "\(r)")
+        #expect(r.stdout.contains("26 shop directories"), "\(r)")
+        #expect(try f.expcards(["verify"]).status == 0)
+        settle()
+        var used = f.server.sftpRequests(since: mark)
+        #expect(used.logins == 3)
+        #expect(used.opened.count == 27 && Set(used.opened).count == 27, "each file opened once: \(used.opened)")
+        // ".", ROOT/expired and the 26 shops, each listed once.
+        #expect(used.requests["opendir"] == 28, "\(used.requests)")
+
+        mark = f.server.logMark
+        let again = try f.expcards(["fetch", "--parallel", "3"])
+        #expect(again.stdout.contains("0 files fetched, 27 already archived"), "\(again)")
+        settle()
+        used = f.server.sftpRequests(since: mark)
+        #expect(used.logins == 3 && used.opened.isEmpty)
+        #expect(used.requests["opendir"] == 28 && used.requests.values.reduce(0, +) == 4 * 28, "\(used.requests)")
+    }
+
     @Test func aFileRenamedIntoPlaceButNotInTheManifestIsRecordedWithoutDownloadingIt() throws {
         let f = try Fixture(serverOptions: .init(logSFTPRequests: true))
         #expect(try f.expcards(["fetch"]).status == 0)

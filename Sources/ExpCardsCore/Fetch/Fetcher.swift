@@ -120,6 +120,11 @@ public final class Fetcher {
 
     /// Lists the company directory and the shop directories and compares with the manifest.
     public func discover(manifest: Manifest) throws -> RemoteListing {
+        try discover(manifest: manifest, helpers: [])
+    }
+
+    /// `helpers`: extra connections (`parallel`) that list their share of the shop directories.
+    private func discover(manifest: Manifest, helpers: [Connection]) throws -> RemoteListing {
         var listing = RemoteListing()
         let store = try main.remote()
         for dir in options.companyDirectories {
@@ -143,14 +148,12 @@ public final class Fetcher {
             }.map(\.name).sorted()
         }
         let shopDirs = (shops ?? []).map { options.shopDirectoryPattern.replacingOccurrences(of: "%s", with: $0) }
-        for (i, (shop, dir)) in zip(shops ?? [], shopDirs).enumerated() {
-            // Its reply travels while this one is read: one round trip less per directory.
-            if i + 1 < shopDirs.count { store.openAhead(shopDirs[i + 1], directory: true) }
-            do {
-                add(try store.list(dir), in: dir, to: &listing, manifest: manifest)
+        for (shop, (dir, entries)) in zip(shops ?? [], try listAll(shopDirs, on: [main] + helpers)) {
+            if let entries {
+                add(entries, in: dir, to: &listing, manifest: manifest)
                 listing.shopDirectories.append(dir)
-            } catch let e as any RemoteFailure where e.isNotFound {
-                if options.shops != nil { warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings) }
+            } else if options.shops != nil {
+                warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings)
             }
         }
         // Files about to be purged that the archive does not hold yet.
@@ -169,6 +172,59 @@ public final class Fetcher {
             warn("the company file of \(current) is not on the server yet (published on the 1st at 04:00 UTC)", into: &listing.warnings)
         }
         return listing
+    }
+
+    /// Lists `dirs` (nil: not found), in order; with several connections (at least 8
+    /// directories each), each lists a contiguous share on its own thread, the first on this one.
+    private func listAll(_ dirs: [String], on connections: [Connection]) throws -> [(String, [RemoteEntry]?)] {
+        let count = max(1, min(connections.count, dirs.count / 8))
+        guard count > 1 else { return try listShare(dirs[...], on: connections[0]) }
+        let size = (dirs.count + count - 1) / count
+        let shares = stride(from: 0, to: dirs.count, by: size).map { dirs[$0..<min(dirs.count, $0 + size)] }
+        let results = UncheckedBox(ResultsBox(count: shares.count))
+        let done = DispatchGroup()
+        for (k, share) in shares.enumerated().dropFirst() {
+            let box = UncheckedBox((self, share, connections[k]))
+            done.enter()
+            let thread = Thread {
+                let (fetcher, share, connection) = box.value
+                // The listing's own connection is retried by the caller; the others here.
+                let r = Result { try fetcher.withRetries(connection, file: nil) { try fetcher.listShare(share, on: connection) } }
+                fetcher.lock.lock()
+                results.value.slots[k] = r
+                fetcher.lock.unlock()
+                done.leave()
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        let first = Result { try listShare(shares[0], on: connections[0]) }
+        done.wait()
+        lock.lock()
+        results.value.slots[0] = first
+        let slots = results.value.slots
+        lock.unlock()
+        return try slots.flatMap { try $0!.get() }
+    }
+
+    private func listShare(_ share: ArraySlice<String>, on connection: Connection) throws -> [(String, [RemoteEntry]?)] {
+        let store = try connection.remote()
+        var out: [(String, [RemoteEntry]?)] = []
+        for (i, dir) in zip(share.indices, share) {
+            // Its reply travels while this one is read: one round trip less per directory.
+            if i + 1 < share.endIndex { store.openAhead(share[i + 1], directory: true) }
+            do {
+                out.append((dir, try store.list(dir)))
+            } catch let e as any RemoteFailure where e.isNotFound {
+                out.append((dir, nil))
+            }
+        }
+        return out
+    }
+
+    private final class ResultsBox {
+        var slots: [Result<[(String, [RemoteEntry]?)], any Error>?]
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
     }
 
     static let unrecordedNote = "in the archive, not yet in its manifest (an interrupted run)"
@@ -275,7 +331,11 @@ public final class Fetcher {
     public func run() throws -> Outcome {
         var outcome = Outcome()
         let manifest = try Manifest.load(root: options.archiveRoot)
-        outcome.listing = try withRetries(main, file: nil) { try discover(manifest: manifest) }
+        // Extra connections (`parallel`) list their share of the directories, then download
+        // their share of the files.
+        let helpers = (1..<max(1, options.parallel)).map { _ in Connection(connect) }
+        defer { for helper in helpers { helper.drop() } }
+        outcome.listing = try withRetries(main, file: nil) { try discover(manifest: manifest, helpers: helpers) }
         outcome.warnings = outcome.listing.warnings
         let todo = outcome.listing.toFetch
         emit(.willFetch(count: todo.count, bytes: todo.reduce(0) { $0 + $1.entry.size }, bound: boundPerFile))
@@ -290,12 +350,11 @@ public final class Fetcher {
             // One thread per extra connection; this thread downloads the first share on the
             // listing's connection.
             let done = DispatchGroup()
-            for share in shares.dropFirst() {
-                let box = UncheckedBox((self, share, shared))
+            for (k, share) in shares.enumerated().dropFirst() {
+                let box = UncheckedBox((self, share, shared, helpers[k - 1]))
                 done.enter()
                 let thread = Thread {
-                    let (fetcher, share, shared) = box.value
-                    let connection = Connection(fetcher.connect)
+                    let (fetcher, share, shared, connection) = box.value
                     fetcher.fetchShare(share, on: connection, shared: shared)
                     connection.drop()
                     done.leave()
