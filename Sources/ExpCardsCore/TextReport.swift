@@ -215,16 +215,19 @@ private struct TextReportWriter {
     lazy var columns: AliasColumns = {
         var aliasN = 0, nameN = 0, emailN = 0
         var setsUsed = Set<UInt32>()
-        var readAhead: UInt64 = 0
-        for (position, idU) in store.aliasOrder.enumerated() {
-            readAhead &+= store.readAhead(aliases: store.aliasOrder, at: position)
-            let id = Int(idU)
+        // Maxima do not depend on the order: when every alias is reported, read them in storage
+        // order (sequential memory) rather than in the report's.
+        func measure(_ id: Int) {
             setsUsed.insert(store.aliases[id].shopSet)
             aliasN = max(aliasN, store.withAlias(id) { textWidth($0) })
             nameN = max(nameN, nameWidth(id))
             emailN = max(emailN, emailWidth(id))
         }
-        out.readAhead &+= readAhead
+        if store.aliasOrder.count == store.aliases.count {
+            for id in store.aliases.indices { measure(id) }
+        } else {
+            for idU in store.aliasOrder { measure(Int(idU)) }
+        }
         let shopCount = Set(setsUsed.flatMap { store.shopSets[Int($0)] }).count
         let aliasW = min(max(5, aliasN), 32)
         let shopsW = shopCount < 2 ? 0 : max(5, setsUsed.map { displayWidth(shopsText(store.shopSets[Int($0)])) }.max() ?? 0)
@@ -488,16 +491,32 @@ private struct TextReportWriter {
             return
         }
         let unknown = store.ruleResults.map { if case .failure = $0 { true } else { false } }
+        // Widths and per-shop counts do not depend on the order: one pass in storage order
+        // (sequential memory). A shop has one currency, so its amount is one sum.
+        var nameWidths = [Int32](repeating: -1, count: store.aliases.count)
         var listedCount = 0
         var subN = 0, nameN = 0
-        for (k, index) in order.enumerated() {
-            out.readAhead &+= store.readAhead(subscriptions: order, at: k)
-            let s = store.subscriptions[Int(index)]
+        var shopAll = [Int](repeating: 0, count: store.shops.count)
+        var shopAtRisk = [Int](repeating: 0, count: store.shops.count)
+        var shopAmount = [Int64](repeating: 0, count: store.shops.count)
+        var shopHasAmount = [Bool](repeating: false, count: store.shops.count)
+        for index in store.subscriptions.indices {
+            let s = store.subscriptions[index]
+            let shop = Int(s.shop)
+            shopAll[shop] += 1
             guard isListed(s, unknown: unknown) else { continue }
             listedCount += 1
-            subN = max(subN, store.withSubscriptionId(Int(index)) { textWidth($0) })
-            nameN = max(nameN, nameWidth(Int(s.alias)))
+            shopAtRisk[shop] += 1
+            if !unknown[Int(s.rule)] {
+                shopAmount[shop] &+= s.amountAtRisk
+                shopHasAmount[shop] = true
+            }
+            subN = max(subN, store.withSubscriptionId(index) { textWidth($0) })
+            let a = Int(s.alias)
+            if nameWidths[a] < 0 { nameWidths[a] = Int32(nameWidth(a)) }
+            nameN = max(nameN, Int(nameWidths[a]))
         }
+        nameWidths = []
         line(heading + " · " + (listedCount == 0 ? "none" : plural(listedCount, "subscription"))
             + ", by first charge after the card's expiry")
         // Line 1: first charge after expiry, subscription id, name, the card's expiry.
@@ -505,36 +524,28 @@ private struct TextReportWriter {
         let subW = min(subN, max(room - nameN, room * 3 / 5))
         let nameW = min(nameN, room - subW)
         // The report's order is by shop first: each shop's subscriptions are one run.
-        var first = 0
-        while first < order.count {
-            let shop = store.subscriptions[Int(order[first])].shop
-            var end = first
-            var atRisk = 0
-            var amounts: [String: Int64] = [:]
-            while end < order.count {
-                let s = store.subscriptions[Int(order[end])]
-                guard s.shop == shop else { break }
-                if isListed(s, unknown: unknown) {
-                    atRisk += 1
-                    if !unknown[Int(s.rule)] { amounts[store.shopCurrencies[Int(s.shop)].code, default: 0] &+= s.amountAtRisk }
-                }
-                end += 1
+        var current = -1
+        for k in order.indices {
+            out.readAhead &+= store.readAhead(subscriptions: order, at: k)
+            let index = Int(order[k])
+            let s = store.subscriptions[index]
+            let shop = Int(s.shop)
+            if shop != current {
+                current = shop
+                let shopId = store.shops[shop]
+                let atRisk = shopAtRisk[shop]
+                var amounts: [String: Int64] = [:]
+                if shopHasAmount[shop] { amounts[store.shopCurrencies[shop].code] = shopAmount[shop] }
+                var head = "Shop \(shopId)"
+                if let label = report.shopLabels[shopId] { head += " (" + displaySafe(label) + ")" }
+                head += " · " + (atRisk == 0 ? "none at risk" : plural(atRisk, "subscription") + " at risk")
+                if amounts.values.contains(where: { $0 != 0 }) { head += ", " + money(amounts.filter { $0.value != 0 }) }
+                let other = shopAll[shop] - atRisk
+                if other > 0 { head += " · \(other) not at risk (no charge after the expiry)" }
+                blank()
+                paragraph(head, indent: "  ", hanging: "    ")
             }
-            let shopId = store.shops[Int(shop)]
-            var head = "Shop \(shopId)"
-            if let label = report.shopLabels[shopId] { head += " (" + displaySafe(label) + ")" }
-            head += " · " + (atRisk == 0 ? "none at risk" : plural(atRisk, "subscription") + " at risk")
-            if amounts.values.contains(where: { $0 != 0 }) { head += ", " + money(amounts.filter { $0.value != 0 }) }
-            let other = end - first - atRisk
-            if other > 0 { head += " · \(other) not at risk (no charge after the expiry)" }
-            blank()
-            paragraph(head, indent: "  ", hanging: "    ")
-            for k in first..<end {
-                out.readAhead &+= store.readAhead(subscriptions: order, at: k)
-                let index = Int(order[k])
-                if isListed(store.subscriptions[index], unknown: unknown) { subscription(index, subW: subW, nameW: nameW) }
-            }
-            first = end
+            if isListed(s, unknown: unknown) { subscription(index, subW: subW, nameW: nameW) }
         }
     }
 
