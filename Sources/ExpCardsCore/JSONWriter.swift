@@ -10,8 +10,6 @@ struct JSONWriter {
         out = ByteOutput(flushAt: flushAt, sink: flush)
     }
 
-    init(output: ByteOutput) { out = output }
-
     func raw(_ s: StaticString) {
         out.append(s)
         out.flushIfFull()

@@ -48,6 +48,17 @@ struct ReportStoreTests {
         }
     }
 
+    @Test func internerFindsKeysAgainAfterItsIndexIsDropped() {
+        var t = ByteInterner()
+        for k in ["a", "b", "c"] { _ = intern(&t, k) }
+        t.dropIndex()
+        #expect(t.withKey(1) { String(decoding: $0, as: UTF8.self) } == "b")
+        let (b, insertedB) = intern(&t, "b")
+        #expect(b == 1 && !insertedB)
+        let (d, insertedD) = intern(&t, "d")
+        #expect(d == 3 && insertedD)
+    }
+
     @Test func prefixOrderIsByteOrder() {
         var t = ByteInterner()
         let keys = ["zz", "a", "ab", "aB", "abcdefgh", "abcdefghi", "~", " "]
@@ -153,6 +164,23 @@ struct ReportStoreTests {
             total = overflow ? (price < 0 ? Int64.min : Int64.max) : sum
         }
         #expect(RiskTable.total(initial: initial, initialAmount: initialAmount, rest: rest, amount: amount) == total)
+    }
+
+    @Test func anAliasInShopsOfTwoCurrenciesHasTwoAmounts() throws {
+        var options = ExpiryReport.Options(asOf: isoDay("2018-07-01"))
+        options.shopCurrencies["87654321"] = Currency(code: "CHF")!
+        var builder = ReportBuilder(options: options)
+        for (name, amount) in [(ReportBuilderTests.shopAName, "1000"), (ReportBuilderTests.shopBName, "300")] {
+            let (n, bytes) = ReportBuilderTests.shop(name, [ReportBuilderTests.sub("A", amount: amount)])
+            let p = parse(bytes, name: n)
+            builder.add(file: p.file, details: p.details)
+        }
+        let r = builder.finish()
+        // 11 charges on the 15th after the expiry (2018-07-31), to the horizon.
+        #expect(r.aliases[0].amountAtRisk == ["EUR": 11 * 1000, "CHF": 11 * 300])
+        #expect(r.summary[.expiring]?.amountAtRisk == ["EUR": 11 * 1000, "CHF": 11 * 300])
+        let json = try JSONReport.render(r, mask: false)
+        #expect(json.contains(#""amountAtRisk": {"CHF": 3300, "EUR": 11000}"#))
     }
 
     // MARK: Names as Strings compare them
