@@ -90,10 +90,11 @@ note() { echo "$*" >>"$NOTES"; say "$*"; }
 over_budget() { [ $(( $(date +%s) - START )) -ge "$BUDGET" ]; }
 
 # measure CASE BYTES ROUNDS "label|command|allowed-exit-codes|prep|verify|max-rounds" ...
-# Interleaved rounds; wall time from date +%s%N, peak RSS from /usr/bin/time -v.
+# Interleaved rounds; wall time from date +%s%N, peak RSS and CPU time (user + system, of the
+# command and its children; not of sshd or the proxy) from /usr/bin/time -v.
 measure() {
     local case=$1 bytes=$2 rounds=$3; shift 3
-    local r spec label cmd ok prep verify maxr t0 t1 rc rss
+    local r spec label cmd ok prep verify maxr t0 t1 rc rss cpu
     for ((r = 1; r <= rounds; r++)); do
         for spec in "$@"; do
             IFS='|' read -r label cmd ok prep verify maxr <<<"$spec"
@@ -105,6 +106,7 @@ measure() {
             rc=$?
             t1=$(date +%s%N)
             rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")
+            cpu=$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 } END { print s + 0 }' "$WORK/time.txt")
             rc=$(sed -n 's/.*Exit status: //p' "$WORK/time.txt" | grep . || echo "$rc")
             if ! [[ ",${ok:-0}," == *",$rc,"* ]]; then
                 note "$case/$label run $r: exit $rc (not counted): $(tail -c 300 "$WORK/err.txt" | tr '\n' ' ')"
@@ -114,7 +116,7 @@ measure() {
                 note "$case/$label run $r: verification failed (not counted): $(head -c 300 "$WORK/verify.txt" | tr '\n' ' ')"
                 continue
             fi
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$label" "$bytes" "$(( (t1 - t0) / 1000 ))" "${rss:-0}" "$rc" >>"$RESULTS"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$label" "$bytes" "$(( (t1 - t0) / 1000 ))" "${rss:-0}" "$rc" "${cpu:-0}" >>"$RESULTS"
         done
     done
 }
@@ -162,7 +164,12 @@ key = "subscriptions" if sys.argv[3] == "SHOP" else "aliases"
 ex = {k: v[key] for k, v in r.items() if v[key]}
 print("parse/%s: details per status: python csv %s, expcards report (%s) %s: %s" % (sys.argv[3], py, key, ex, "same" if py == ex else "DIFFERENT"))
 EOF2
-        rm -f "$WORK/report-$f.json"
+        # What writing the report's output costs by itself: its bytes copied to a new file.
+        out_bytes=$(stat -c %s "$WORK/report-$f.json" 2>/dev/null || echo 0)
+        note "parse/$f: expcards report --format json writes $out_bytes bytes ($(awk -v o="$out_bytes" -v i="$bytes" 'BEGIN { printf "%.1f", o / i }') times the input): one record per alias and per subscription; python_report.py writes the counts only"
+        measure "parse $f" "$bytes" "$REPEATS" \
+            "cat of the report's JSON (write floor)|cat \$WORK/report-$f.json >\$WORK/copy-$f.json|0|rm -f \$WORK/copy-$f.json|"
+        rm -f "$WORK/report-$f.json" "$WORK/copy-$f.json"
     done
     # Free the disk before the download cases.
     rm -f "$SHOP_FILE" "$COMPANY_FILE"
@@ -321,10 +328,10 @@ say "done in $(( $(date +%s) - START )) s"
 import collections, statistics, sys
 rows = collections.OrderedDict()
 for line in open(sys.argv[1]):
-    case, tool, size, us, rss, rc = line.rstrip("\n").split("\t")
-    rows.setdefault(case, collections.OrderedDict()).setdefault(tool, []).append((int(us) / 1e6, int(rss) / 1024, int(size), rc))
-print("| case | tool | median s | runs (s) | MB/s | peak RSS MB | time / expcards' |")
-print("|---|---|---:|---|---:|---:|---:|")
+    case, tool, size, us, rss, rc, cpu = line.rstrip("\n").split("\t")
+    rows.setdefault(case, collections.OrderedDict()).setdefault(tool, []).append((int(us) / 1e6, int(rss) / 1024, int(size), rc, float(cpu)))
+print("| case | tool | median s | runs (s) | MB/s | CPU s | peak RSS MB | time / expcards' |")
+print("|---|---|---:|---|---:|---:|---:|---:|")
 for case, tools in rows.items():
     ref = {}
     for tool, runs in tools.items():
@@ -343,7 +350,8 @@ for case, tools in rows.items():
             ratio = "%.2f×" % (t / b) if b else "n/a"
         codes = sorted(set(r[3] for r in runs) - {"0"})
         flag = " (exit %s)" % ",".join(codes) if codes else ""
-        print("| %s | %s%s | %.3f | %s | %.0f | %.0f | %s |" % (case, tool, flag, t, allruns, size / 1e6 / t if t else 0, rss, ratio))
+        cpu = statistics.median(r[4] for r in runs)
+        print("| %s | %s%s | %.3f | %s | %.0f | %.2f | %.0f | %s |" % (case, tool, flag, t, allruns, size / 1e6 / t if t else 0, cpu, rss, ratio))
 print()
 for case, tools in rows.items():
     if not case.startswith("parse") or "wc -l (floor)" not in tools:
@@ -356,6 +364,7 @@ for case, tools in rows.items():
             print("%s: %s at %.1f %% of wc -l's throughput%s." % (case, tool, 100 * floor / t, ", %.1f times Python's csv" % (py / t) if py else ""))
 print()
 print("Ratios: a tool's median time divided by expcards' (above 1: expcards is faster). MB = 10^6 bytes.")
+print("CPU s: median user + system time of the command and its children (sshd's and the proxy's are not counted).")
 print("Whole run: %s s." % sys.argv[3])
 notes = open(sys.argv[2]).read().strip()
 if notes:
