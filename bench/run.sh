@@ -36,8 +36,8 @@ BUDGET=${BENCH_BUDGET:-840}
 AS_OF=2025-11-15
 MONTH=202511
 CMD_TIMEOUT=${BENCH_CMD_TIMEOUT:-240}
-# The report cases were once ~100 s each (see BENCHMARKS.md); BENCH_REPORT_REPEATS=1 keeps a slow
-# build within the budget.
+# The report cases take about 2 s each on 2 cores; BENCH_REPORT_REPEATS=1 keeps a slow (or debug)
+# binary within the budget.
 REPORT_REPEATS=${BENCH_REPORT_REPEATS:-$REPEATS}
 START=$(date +%s)
 
