@@ -40,8 +40,10 @@ public final class ArchiveDownload {
         self.remoteMtime = remoteMtime
         let partName = ".\(name).\(remoteSize)-\(remoteMtime).part"
         partPath = directory + "/" + partName
-        // Partial data of another version of the file is useless: restart.
-        for stale in FileSystem.list(directory) where stale.hasPrefix(".\(name).") && stale.hasSuffix(".part") && stale != partName {
+        // Partial data of another version of the file is useless: restart. Only this name's
+        // (`.<name>.<size>-<mtime>.part`, no dot in the middle): `.X.csv.gz.<…>.part` is another
+        // file's, maybe being written by another connection.
+        for stale in FileSystem.list(directory) where stale != partName && Self.isPartial(stale, of: name) {
             unlink(directory + "/" + stale)
         }
         let fd = open(partPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -77,6 +79,14 @@ public final class ArchiveDownload {
 
     deinit {
         if fd >= 0 { close(fd) }
+    }
+
+    /// Whether `entry` is a partial file of `name`, of any version.
+    static func isPartial(_ entry: String, of name: String) -> Bool {
+        let prefix = ".\(name).", suffix = ".part"
+        guard entry.hasPrefix(prefix), entry.hasSuffix(suffix), entry.utf8.count > prefix.utf8.count + suffix.utf8.count else { return false }
+        let version = entry.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
+        return !version.contains(UInt8(ascii: "."))
     }
 
     /// Appends bytes (the SFTP layer's sink).
