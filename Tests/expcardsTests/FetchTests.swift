@@ -128,6 +128,38 @@ import Testing
         #expect(verify.status == 0, "\(verify)")
     }
 
+    /// A run killed after committing a changed file (the earlier version moved to .replaced-T,
+    /// the new one in place) but before saving its manifest: the next run records both from the
+    /// archive, downloads nothing, and `verify` accounts for every file.
+    @Test func aChangedFileCommittedByAKilledRunIsRecordedNotFetchedAgain() throws {
+        let f = try Fixture(serverOptions: .init(logSFTPRequests: true))
+        #expect(try f.expcards(["fetch"]).status == 0)
+        let before = try Manifest.load(root: f.archive)
+        let shopPath = "/\(Self.shopA)/expired/" + Self.shopANov
+        try f.server.write(shopPath, Samples.shop(month: "202611", shop: Self.shopA, aliases: [("alias-a", "20261130"), ("alias-e", "20261215")]))
+        #expect(try f.expcards(["fetch"]).status == 0)
+        // What the kill leaves: the manifest as it was before that run's save.
+        try before.save(root: f.archive)
+        let mark = f.server.logMark
+        let next = try f.expcards(["fetch"])
+        #expect(next.status == 0, "\(next)")
+        #expect(next.stdout.contains("1 file fetched, 2 already archived"), "\(next)")
+        #expect(next.stderr.contains("changed on the server"), "\(next)")
+        if TestSSHServer.isRoot {
+            usleep(500_000)  // internal-sftp's log lines arrive on a datagram socket
+            #expect(f.server.sftpRequests(since: mark).opened.isEmpty, "nothing downloaded again")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("\(Self.shopA)/expired"))
+        let kept = names.filter { $0.hasPrefix(Self.shopANov + ".replaced-") }
+        #expect(kept.count == 1, "\(names)")
+        let entry = try #require(try Manifest.load(root: f.archive).files["\(Self.shopA)/expired/" + Self.shopANov])
+        #expect(entry.replaced == kept, "\(entry)")
+        #expect(entry.sha256 == (try sha256Hex(ofFile: f.archived("\(Self.shopA)/expired/" + Self.shopANov))))
+        let verify = try f.expcards(["verify"])
+        #expect(verify.status == 0, "\(verify)")
+        #expect(try f.expcards(["fetch"]).stdout.contains("0 files fetched, 3 already archived"))
+    }
+
     @Test func interruptedDownloadResumesFromItsPartialData() throws {
         let f = try Fixture()
         let name = "202611.EXP_CARDS.BIG.P.csv"

@@ -410,4 +410,78 @@ import Glibc
         #expect(took > Double(total) / Double(rate) * 0.8, "the link was throttled: \(took) s for \(total) bytes")
         #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202611.EXP_CARDS.BIG.P.csv")) == (try sha256Hex(ofFile: remote)))
     }
+
+    /// X.csv and X.csv.gz (the platform compresses files after 7 days) downloaded at the same time
+    /// by two connections: neither clears the other's partial file.
+    @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(3)))
+    func parallelDownloadsOfAFileAndItsGzipKeepEachOthersPartialFile() throws {
+        let f = try FetchTests.Fixture()
+        let dir = "/ROOT/expired/"
+        try f.server.write(dir + "202609.EXP_CARDS.ACME.P.csv", Samples.company(month: "202609", aliases: [("alias-x", "20261130")]))
+        // The biggest goes to one connection, the others to the second, which starts on X.csv
+        // while the first is still writing X.csv.gz's partial file through the slow link.
+        let gz = try f.server.writeRandomFile(dir + "202610.EXP_CARDS.ACME.P.csv.gz", size: 8 << 20)
+        let plain = try f.server.writeRandomFile(dir + "202610.EXP_CARDS.ACME.P.csv", size: 2 << 20)
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "2000000"])
+        defer { proxy.stop() }
+        let config = try Self.configThrough(proxy, f)
+        let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "10"], timeout: 140)
+        // Random bytes are not EXP_CARDS data: archived and flagged (65), not a local I/O error (74).
+        #expect(r.status == 65, "\(r)\n\(proxy.log)")
+        #expect(r.stdout.contains("6 files fetched, 0 already archived, 0 failed"), "\(r)")
+        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv.gz")) == (try sha256Hex(ofFile: gz)))
+        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv")) == (try sha256Hex(ofFile: plain)))
+    }
+
+    /// A long run saves its manifest as it goes (every 5 s), not only at the end: what a kill
+    /// leaves is recorded.
+    @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(3)))
+    func aLongRunSavesItsManifestAsItGoes() throws {
+        let f = try FetchTests.Fixture()
+        let names = (6...9).map { "20260\($0).EXP_CARDS.ACME.P.csv" }
+        for n in names { try f.server.writeRandomFile("/ROOT/expired/" + n, size: 3 << 20) }
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
+        defer { proxy.stop() }
+        let config = try Self.configThrough(proxy, f)
+        let running = try CLI.spawn(["fetch", "--config", config, "--timeout", "10"])
+        defer {
+            kill(running.pid, SIGKILL)
+            _ = running.wait(timeout: 30)
+            _ = f.server.killSessions()
+        }
+        let first = f.archived("ROOT/expired/" + names[0])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: first) && Date() < deadline { usleep(10_000) }
+        #expect(FileManager.default.fileExists(atPath: first), "the first file was not archived within 60 s")
+        // The first file is in place after ~3 s; the next save is due 5 s after the run started.
+        sleep(7)
+        #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + names[3])), "the run is still going")
+        let manifest = try Manifest.load(root: f.archive)
+        #expect(manifest.files["ROOT/expired/" + names[0]] != nil, "7 s after the first file was in place: \(manifest.files.keys.sorted())")
+    }
+
+    /// `--parallel`: an extra connection that fails to list its share is not retried inside the
+    /// listing's own retries (they would multiply); the first connection lists that share.
+    @Test(.enabled(if: hasPython && TestSSHServer.isRoot, "needs /usr/bin/python3, and root: shops found by listing the chroot"), .timeLimit(.minutes(3)))
+    func listingRetriesDoNotMultiplyWithParallelConnections() throws {
+        let f = try FetchTests.Fixture()
+        let shops = (0..<16).map { String(30_000_000 + $0) }
+        for (i, shop) in shops.enumerated() {
+            try f.server.write("/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv", Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
+            // Big listings in the second half: whoever lists them crosses the proxy's cut.
+            if i >= 10 {
+                for j in 0..<300 { try f.server.write("/\(shop)/expired/junk-\(j)-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.txt", "x") }
+            }
+        }
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "cut-after", "60000"])
+        defer { proxy.stop() }
+        let config = try Self.configThrough(proxy, f)
+        let retries = 3
+        let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "5", "--retries", String(retries)], timeout: 120)
+        #expect(r.status == 69, "\(r)")
+        // Every attempt of the listing: the first connection and one extra, at most.
+        let connections = proxy.log.split(separator: "\n").filter { $0.hasSuffix(": cut-after") }.count
+        #expect(connections <= 2 * (retries + 1), "\(connections) connections\n\(proxy.log)")
+        #expect(r.stderr.contains("listed on the first connection"), "\(r)")
+    }
 }

@@ -176,6 +176,9 @@ public final class Fetcher {
 
     /// Lists `dirs` (nil: not found), in order; with several connections (at least 8
     /// directories each), each lists a contiguous share on its own thread, the first on this one.
+    /// An extra connection gets one attempt: the share of one that fails is listed on the first
+    /// connection, whose faults the caller retries (so retries do not multiply, and a server that
+    /// takes fewer connections is still listed whole).
     private func listAll(_ dirs: [String], on connections: [Connection]) throws -> [(String, [RemoteEntry]?)] {
         let count = max(1, min(connections.count, dirs.count / 8))
         guard count > 1 else { return try listShare(dirs[...], on: connections[0]) }
@@ -188,8 +191,8 @@ public final class Fetcher {
             done.enter()
             let thread = Thread {
                 let (fetcher, share, connection) = box.value
-                // The listing's own connection is retried by the caller; the others here.
-                let r = Result { try fetcher.withRetries(connection, file: nil) { try fetcher.listShare(share, on: connection) } }
+                let r = Result { try fetcher.listShare(share, on: connection) }
+                if case .failure = r { connection.drop() }
                 fetcher.lock.lock()
                 results.value.slots[k] = r
                 fetcher.lock.unlock()
@@ -204,7 +207,17 @@ public final class Fetcher {
         results.value.slots[0] = first
         let slots = results.value.slots
         lock.unlock()
-        return try slots.flatMap { try $0!.get() }
+        var out: [(String, [RemoteEntry]?)] = []
+        for (share, slot) in zip(shares, slots) {
+            switch slot! {
+            case .success(let listed): out += listed
+            case .failure(let error) where share.startIndex == 0: throw error
+            case .failure(let error):
+                emit(.warning("an extra connection could not list its share of the shop directories (\(error)): listed on the first connection"))
+                out += try listShare(share, on: connections[0])
+            }
+        }
+        return out
     }
 
     private func listShare(_ share: ArraySlice<String>, on connection: Connection) throws -> [(String, [RemoteEntry]?)] {
@@ -270,6 +283,11 @@ public final class Fetcher {
                 if let shop = name.shopId, !dir.contains(shop) {
                     file.note = "shop file \(shop) outside its shop's directory"
                 }
+                // Committed (complete, fsynced, given the server's mtime) by a run that ended
+                // before saving the manifest: recorded by `run`, not downloaded again. A new
+                // version of a changed file, too: the manifest still describes the old one.
+                let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name)
+                let inPlace = local.map { $0.size == entry.size && $0.mtime == entry.mtime } ?? false
                 if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)] {
                     if old.storedName != entry.name {
                         // X.csv and X.csv.gz are the same file: compression changes size and mtime.
@@ -277,15 +295,14 @@ public final class Fetcher {
                         file.note = "archived as \(old.storedName)"
                     } else if old.size == entry.size && old.remoteMtime == entry.mtime {
                         file.state = .archived
+                    } else if inPlace {
+                        file.state = .archived
+                        file.note = Self.unrecordedNote
                     } else {
                         file.state = .changed
                         file.note = "changed on the server since it was archived (\(old.size) bytes, mtime \(old.remoteMtime))"
                     }
-                } else if let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name),
-                    local.size == entry.size, local.mtime == entry.mtime
-                {
-                    // Committed (complete, fsynced, given the server's mtime) by a run that ended
-                    // before saving the manifest: recorded by `run`, not downloaded again.
+                } else if inPlace {
                     file.state = .archived
                     file.note = Self.unrecordedNote
                 } else {
@@ -400,17 +417,26 @@ public final class Fetcher {
     }
 
     /// Files renamed into place by a run that ended before saving the manifest: hashed, checked
-    /// and recorded as fetched, without downloading them again.
+    /// and recorded as fetched, without downloading them again. When the manifest had an earlier
+    /// version, the copy that run kept of it (`<name>.replaced-<UTC>`) is recorded too.
     private func recordUnrecorded(_ shared: Shared) throws {
         for file in shared.outcome.listing.files where file.note == Self.unrecordedNote {
             guard let name = file.name else { continue }
-            let path = options.archiveRoot + "/" + file.archiveDirectory + "/" + file.entry.name
+            let directory = options.archiveRoot + "/" + file.archiveDirectory
+            let path = directory + "/" + file.entry.name
             let sha = try sha256Hex(ofFile: path)
             let problems = ExpCardsParser.parse(path: path).problems.count
-            let entry = Manifest.Entry(
+            let key = Manifest.key(directory: file.archiveDirectory, name: name)
+            var entry = Manifest.Entry(
                 remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
                 sha256: sha, fetchedAt: iso8601UTC(epochSeconds: now()), problems: problems)
-            shared.manifest.files[Manifest.key(directory: file.archiveDirectory, name: name)] = entry
+            if let old = shared.manifest.files[key] {
+                let known = old.replaced ?? []
+                let kept = FileSystem.list(directory).filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
+                entry.replaced = known + kept == [] ? nil : known + kept
+                lock.withLock { for replaced in kept { warnReplaced(file, by: replaced, shared: shared) } }
+            }
+            shared.manifest.files[key] = entry
             shared.unsyncedDirectories.insert(options.archiveRoot + "/" + file.archiveDirectory)
             shared.dirty = true
             shared.outcome.fetched.append(file)
@@ -435,57 +461,63 @@ public final class Fetcher {
 
     /// Downloads one share of the files over one connection. Each file's check and commit (with
     /// its two fsyncs, of the file and of its directory) run on their own thread while the next
-    /// files download; at most `maxCommitting` wait at a time. (fsyncs on a journalling file
-    /// system take milliseconds each but share the journal's commits when they run together.)
+    /// files download, and that thread records the file in the manifest; at most `maxCommitting`
+    /// wait at a time. (fsyncs on a journalling file system take milliseconds each but share the
+    /// journal's commits when they run together.)
     private func fetchShare(_ files: [RemoteListing.File], on connection: Connection, shared: Shared) {
         let maxCommitting = 8
-        var committing: [(RemoteListing.File, StreamingCheck)] = []
-        func stopped() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            return shared.stop != nil
-        }
-        func stop(_ error: any Error) {
-            lock.lock()
-            defer { lock.unlock() }
-            if shared.stop == nil { shared.stop = error }
-        }
-        func finish(_ file: RemoteListing.File, _ check: StreamingCheck) {
-            do {
-                let verdict = try check.wait()
-                record(file, verdict, shared: shared)
-                try save(shared, force: false)
-            } catch {
-                if case .sizeMismatch = error {
-                    failed(file, error.description, shared: shared)
-                } else {
-                    stop(error)
-                }
-            }
-        }
+        var committing: [StreamingCheck] = []
         for (i, file) in files.enumerated() {
-            if stopped() { break }
+            if stopped(shared) { break }
             do {
-                let check = try download(file, next: i + 1 < files.count ? files[i + 1] : nil, on: connection)
-                committing.append((file, check))
+                let check = try download(file, next: i + 1 < files.count ? files[i + 1] : nil, on: connection, shared: shared)
+                committing.append(check)
             } catch let e as ArchiveError {
                 if case .sizeMismatch = e {
                     failed(file, e.description, shared: shared)
                     continue
                 }
-                stop(e)
+                stop(e, shared: shared)
             } catch let e as any RemoteFailure where !e.isTransient && !e.isNotFound {
-                stop(e)
+                stop(e, shared: shared)
             } catch {
                 connection.drop()
                 failed(file, "\(error)", shared: shared)
             }
-            while committing.count > maxCommitting || (!committing.isEmpty && stopped()) {
-                let (f, c) = committing.removeFirst()
-                finish(f, c)
+            while committing.count > maxCommitting || (!committing.isEmpty && stopped(shared)) {
+                committing.removeFirst().waitForCommit()
             }
         }
-        for (f, c) in committing { finish(f, c) }
+        for check in committing { check.waitForCommit() }
+    }
+
+    /// What the check's thread does once a file's commit is done: records it, and saves the
+    /// manifest when that is due.
+    private func committed(_ file: RemoteListing.File, shared: Shared) -> (Result<StreamingCheck.Verdict, ArchiveError>) -> Void {
+        { [self] result in
+            switch result {
+            case .success(let verdict):
+                record(file, verdict, shared: shared)
+                saveIfDue(shared)
+            case .failure(let error):
+                if case .sizeMismatch = error { failed(file, error.description, shared: shared) } else { stop(error, shared: shared) }
+            }
+        }
+    }
+
+    private func stopped(_ shared: Shared) -> Bool {
+        lock.withLock { shared.stop != nil }
+    }
+
+    /// The first error stops every downloader after its current file.
+    private func stop(_ error: any Error, shared: Shared) {
+        lock.withLock { if shared.stop == nil { shared.stop = error } }
+    }
+
+    /// Saves the manifest if it changed and the last save is `manifestInterval` old; a failure
+    /// stops the run (the final save reports it).
+    private func saveIfDue(_ shared: Shared) {
+        do { try save(shared, force: false) } catch { stop(error, shared: shared) }
     }
 
     private func record(_ file: RemoteListing.File, _ verdict: StreamingCheck.Verdict, shared: Shared) {
@@ -497,15 +529,20 @@ public final class Fetcher {
             sha256: verdict.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: verdict.problems)
         if let replaced = verdict.replaced {
             entry.replaced = (shared.manifest.files[key]?.replaced ?? []) + [replaced]
-            let text = "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)"
-            shared.outcome.warnings.append(text)
-            onEvent(.warning(text))
+            warnReplaced(file, by: replaced, shared: shared)
         }
         shared.manifest.files[key] = entry
         shared.dirty = true
         shared.outcome.fetched.append(file)
         shared.outcome.newMonths.insert(file.name!.month)
         onEvent(.fetched(file, sha256: verdict.sha256, replaced: verdict.replaced, problems: verdict.problems))
+    }
+
+    /// Under `lock`.
+    private func warnReplaced(_ file: RemoteListing.File, by replaced: String, shared: Shared) {
+        let text = "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)"
+        shared.outcome.warnings.append(text)
+        onEvent(.warning(text))
     }
 
     private func failed(_ file: RemoteListing.File, _ error: String, shared: Shared) {
@@ -534,7 +571,7 @@ public final class Fetcher {
 
     /// Downloads one file into its partial file while the parser checks it, then hands it to the
     /// check's thread for the commit. `next` is opened ahead on the server.
-    private func download(_ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection) throws -> StreamingCheck {
+    private func download(_ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection, shared: Shared) throws -> StreamingCheck {
         let directory = options.archiveRoot + "/" + file.archiveDirectory
         return try withRetries(connection, file: file) {
             let download = try ArchiveDownload(
@@ -542,7 +579,7 @@ public final class Fetcher {
             emit(.started(file, resumeFrom: download.offset))
             let check = StreamingCheck(
                 name: file.name!, path: directory + "/" + file.entry.name, partPath: download.partPath, resumedFrom: download.offset,
-                queueLimit: 8 << 20)
+                queueLimit: 8 << 20, onCommit: committed(file, shared: shared))
             do {
                 if download.offset < file.entry.size {
                     let store = try connection.remote()
@@ -557,6 +594,8 @@ public final class Fetcher {
                         try download.write(bytes)
                         check.feed(bytes)
                         emit(.progress(file, bytes: download.offset))
+                        // Files committed while a long one downloads are saved on time too.
+                        saveIfDue(shared)
                     }
                 }
                 check.commit(download, now: now())

@@ -9,7 +9,7 @@ import Foundation
 /// the archive there too, so neither the check nor the fsync waits for the network or holds it
 /// up. The downloading thread `feed`s each chunk (copied into a bounded queue: memory stays
 /// bounded whatever the file), then hands the download over with `commit` and moves on to the
-/// next file; `wait` gives the verdict.
+/// next file; `onCommit` gets the verdict on the check's thread, `wait` gives it too.
 ///
 /// Bytes an earlier run already downloaded are read from the partial file first, through a
 /// descriptor opened before any rename.
@@ -25,6 +25,7 @@ final class StreamingCheck: @unchecked Sendable {
     private var prefixFD: Int32
     private var prefixLeft: UInt64
     private let queueLimit: Int
+    private let onCommit: (Result<Verdict, ArchiveError>) -> Void
 
     private var mutex = pthread_mutex_t()
     private var changed = pthread_cond_t()
@@ -44,10 +45,16 @@ final class StreamingCheck: @unchecked Sendable {
     ///   - name: the file's EXP_CARDS name (its kind decides the parse).
     ///   - path: for messages (the final path).
     ///   - resumedFrom: bytes already in `partPath`, to parse before the fed ones.
-    init(name: ExpCardsFileName, path: String, partPath: String, resumedFrom: UInt64, queueLimit: Int = 32 << 20) {
+    ///   - onCommit: called on the check's thread with the outcome of `commit`, before `wait`
+    ///     returns it (not called for a cancelled download).
+    init(
+        name: ExpCardsFileName, path: String, partPath: String, resumedFrom: UInt64, queueLimit: Int = 32 << 20,
+        onCommit: @escaping (Result<Verdict, ArchiveError>) -> Void = { _ in }
+    ) {
         self.name = name
         self.path = path
         self.queueLimit = queueLimit
+        self.onCommit = onCommit
         prefixLeft = resumedFrom
         prefixFD = resumedFrom > 0 ? open(partPath, O_RDONLY | O_CLOEXEC) : -1
         pthread_mutex_init(&mutex, nil)
@@ -103,11 +110,16 @@ final class StreamingCheck: @unchecked Sendable {
 
     /// Waits for the check and the commit.
     func wait() throws(ArchiveError) -> Verdict {
-        let r = locked {
+        try waitForCommit().get()
+    }
+
+    /// Waits for the check and the commit (and `onCommit`).
+    @discardableResult
+    func waitForCommit() -> Result<Verdict, ArchiveError> {
+        locked {
             while result == nil { pthread_cond_wait(&changed, &mutex) }
             return result!
         }
-        return try r.get()
     }
 
     // MARK: The check's thread
@@ -153,6 +165,7 @@ final class StreamingCheck: @unchecked Sendable {
                 if case .sizeMismatch = error { download.discard() }
                 outcome = .failure(error)
             }
+            onCommit(outcome)
         } else {
             outcome = .failure(.io(path: path, operation: "check", reason: "download abandoned"))
         }
