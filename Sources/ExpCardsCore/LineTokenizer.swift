@@ -114,10 +114,25 @@ struct LineTokenizer {
     /// come, so a line without its line end is complete.
     ///
     /// The line's end is found first (memchr for `\n`, then for a `\r` before it), so the field
-    /// scans look for `"` and `;` only.
+    /// scans look for `"` and `;` only. Both are searched in windows that double from 512 bytes:
+    /// in a file whose lines end with a lone `\r`, a search for `\n` to the buffer's end for
+    /// every line would make the scan quadratic.
     mutating func tokenize(_ buf: UnsafeMutablePointer<UInt8>, start: Int, end: Int, atEOF: Bool) -> Outcome {
-        var lineEnd = LineTokenizer.find(0x0A, buf, from: start, to: end) ?? end
-        if let cr = LineTokenizer.find(0x0D, buf, from: start, to: lineEnd) { lineEnd = cr }
+        var lineEnd = end
+        var from = start, window = 512
+        while from < end {
+            let to = min(end, from + window)
+            if let lf = LineTokenizer.find(0x0A, buf, from: from, to: to) {
+                lineEnd = LineTokenizer.find(0x0D, buf, from: from, to: lf) ?? lf
+                break
+            }
+            if let cr = LineTokenizer.find(0x0D, buf, from: from, to: to) {
+                lineEnd = cr
+                break
+            }
+            from = to
+            window &*= 2
+        }
         let next: Int
         if lineEnd == end {
             if !atEOF { return .needMore }
