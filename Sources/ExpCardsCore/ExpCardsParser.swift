@@ -171,6 +171,7 @@ public enum ExpCardsParser {
         var len = 0, pos = 0, eof = false
         var lineNo = 0
         var skipping = false  // inside a line too long to keep
+        var skipped = 0  // its bytes so far
         var skipLeadingLF = false  // the previous line ended with \r at the end of the buffer
         var readError: SourceError?
 
@@ -195,16 +196,21 @@ public enum ExpCardsParser {
                 skipLeadingLF = false
             }
             if skipping {
+                let from = pos
                 while pos < len, buf[pos] != 0x0A, buf[pos] != 0x0D { pos += 1 }
+                skipped += pos - from
+                if pos < len || eof {
+                    // Reported once its length is known: the same words wherever the reads fell.
+                    validator.lineTooLong(line: lineNo, bytes: skipped)
+                    skipping = false
+                }
                 if pos < len {
                     if buf[pos] == 0x0D {
                         if pos + 1 < len { if buf[pos + 1] == 0x0A { pos += 1 } } else { skipLeadingLF = true }
                     }
                     pos += 1
-                    skipping = false
                     continue
                 }
-                pos = len
                 if eof { break }
                 refill()
                 continue
@@ -225,10 +231,17 @@ public enum ExpCardsParser {
                 }
                 pos = min(next, len)
             case .needMore:
-                if len - pos > limits.maxLineBytes {
+                // A \r last: the line ends there, only whether a \n follows is unknown.
+                let pendingCR = buf[len - 1] == 0x0D
+                if (pendingCR ? len - 1 - pos : len - pos) > limits.maxLineBytes {
                     lineNo += 1
-                    validator.lineTooLong(line: lineNo, bytes: nil)
-                    skipping = true
+                    if pendingCR {
+                        validator.lineTooLong(line: lineNo, bytes: len - 1 - pos)
+                        skipLeadingLF = true
+                    } else {
+                        skipping = true
+                        skipped = len - pos
+                    }
                     pos = len
                     continue
                 }

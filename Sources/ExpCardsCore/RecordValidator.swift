@@ -76,6 +76,7 @@ struct RecordValidator {
         headerLine = a.headerLine
         reportedMissingHeader = a.reportedMissingHeader
         if let t = trailerLine { trailerLine = t + offset }
+        if let run = emptyRun { emptyRun = (run.first + offset, run.last + offset) }
         latin1Fields += a.latin1Fields
         emptyLines += a.emptyLines
         aliases.absorb(a.aliases)
@@ -96,12 +97,9 @@ struct RecordValidator {
         problem(line: line, field: i + 1, fieldName, expected: expected, found: abbreviated(bytes(i)))
     }
 
-    mutating func lineTooLong(line: Int, bytes: Int?) {
+    mutating func lineTooLong(line: Int, bytes: Int) {
         flushEmptyRun()
-        problem(
-            line: line, expected: "a record line of at most \(limits.maxLineBytes) bytes",
-            found: bytes.map { "\($0) bytes" } ?? "a longer line (skipped unread)")
-        if trailerLine != nil { return }
+        problem(line: line, expected: "a record line of at most \(limits.maxLineBytes) bytes", found: "\(bytes) bytes")
     }
 
     mutating func unreadable(_ error: SourceError) {

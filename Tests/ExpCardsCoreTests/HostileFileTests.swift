@@ -66,6 +66,24 @@ struct GeneratedSource: ByteSource {
         #expect(r.validDetails == 1)
     }
 
+    /// A line too long to keep whose lone CR (or the CR of its CRLF) is the buffer's last byte:
+    /// the line ends there, and the next line is read, not skipped with it.
+    @Test(arguments: ["\r", "\r\n"])
+    func anOverlongLineEndingAtTheBuffersLastByteKeepsTheNextLine(lineEnd: String) {
+        var limits = ExpCardsParser.Limits()
+        limits.maxLineBytes = 100
+        limits.bufferBytes = 256
+        // The first read fills the 256-byte buffer: the long line's CR is its last byte.
+        let long = "02;" + String(repeating: "x", count: 256 - header.utf8.count - 4) + lineEnd
+        let bytes = Array((header + long + detail + "01;2;20180622;162639\n").utf8)
+        #expect(bytes[255] == 0x0D)
+        let r = ExpCardsCoreTests.parse(bytes, name: Guide.companyName, limits: limits).file
+        #expect(r.problems.map { "\($0.line):\($0.field)" } == ["2:0", "4:2"], "\(r.problems)")
+        #expect(r.problems.first?.message.contains("224 bytes") == true, "\(r.problems)")
+        #expect(r.validDetails == 1)
+        #expect(r.trailer?.detailCount == 2)
+    }
+
     @Test func millionsOfEmptyLinesAreOneWarning() {
         var source = GeneratedSource(prefix: header + detail, pattern: "\r\n", count: 3_000_000, suffix: "01;1;20180622;162639\n")
         let r = parse(&source)

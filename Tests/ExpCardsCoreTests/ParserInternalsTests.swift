@@ -222,6 +222,7 @@ import Testing
             ("empty lines across the cut", variant { b in b.insert(contentsOf: [0x0A, 0x0A, 0x0A], at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false),
             ("a lone CR", variant { b in b.insert(0x0D, at: middle) }, true),
             ("an overlong line", variant { b in b.insert(contentsOf: [UInt8](repeating: 0x41, count: 70_000), at: middle) }, true),
+            ("empty lines after the trailer", clean + [0x0A, 0x0D, 0x0A, 0x0D], true),
             ("no header", variant { b in b.removeSubrange(0...b.firstIndex(of: 0x0A)!) }, false),
         ]
         for (label, bytes, splits) in variants {
