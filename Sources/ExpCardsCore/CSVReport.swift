@@ -161,7 +161,7 @@ public enum CSVReport {
     }
 
     static func textCell(_ value: String, separator: UInt8, to out: ByteOutput) {
-        out.append(quoted(text(value), separator: Character(Unicode.Scalar(separator))))
+        out.append(quoted(text(value), separator: Unicode.Scalar(separator)))
     }
 
     /// A text cell: control characters escaped, formulas neutralised.
@@ -174,18 +174,17 @@ public enum CSVReport {
         }
     }
 
-    static func quoted(_ cell: String, separator: Character) -> String {
-        guard cell.contains(where: { $0 == separator || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return cell }
-        return "\"" + cell.replacingQuotes() + "\""
-    }
-}
-
-extension String {
-    fileprivate func replacingQuotes() -> String {
-        var out = ""
-        for c in self {
-            if c == "\"" { out += "\"\"" } else { out.append(c) }
+    /// Quoted when needed, by scalars: a CSV reader splits on the separator's byte even when a
+    /// combining mark follows it (Swift's Characters would hide `,\u{301}` from a `,` test).
+    static func quoted(_ cell: String, separator: Unicode.Scalar) -> String {
+        guard cell.unicodeScalars.contains(where: { $0 == separator || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return cell }
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for scalar in cell.unicodeScalars {
+            if scalar == "\"" { out.append(scalar) }
+            out.append(scalar)
         }
-        return out
+        out.append("\"")
+        return String(out)
     }
 }

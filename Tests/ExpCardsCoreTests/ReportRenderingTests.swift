@@ -352,6 +352,19 @@ struct ReportRenderingTests {
         #expect(CSVReport.quoted("say \"hi\"", separator: ",") == "\"say \"\"hi\"\"\"")
     }
 
+    /// A reader splits on bytes: a separator or quote followed by a combining mark (one Swift
+    /// Character with it) is still quoted or doubled, so no cell can end early and start with `=`.
+    @Test func csvQuotesSeparatorsAndQuotesFollowedByCombiningMarks() {
+        #expect(Array(CSVReport.quoted("a,\u{301}b", separator: ",").utf8) == Array("\"a,\u{301}b\"".utf8))
+        #expect(Array(CSVReport.quoted("a;\u{301}b", separator: ";").utf8) == Array("\"a;\u{301}b\"".utf8))
+        #expect(Array(CSVReport.quoted("a\"\u{301},=1+2", separator: ",").utf8) == Array("\"a\"\"\u{301},=1+2\"".utf8))
+        var bytes: [UInt8] = []
+        let collect = ByteOutput { bytes += $0 }
+        Array("a\"\u{301},=1+2".utf8).withUnsafeBytes { CSVReport.textCell($0, separator: UInt8(ascii: ","), to: collect) }
+        collect.flush()
+        #expect(bytes == Array("\"a\"\"\u{301},=1+2\"".utf8))
+    }
+
     // MARK: JSON
 
     @Test func jsonShape() throws {
