@@ -70,13 +70,21 @@ public struct ChargeRisk: Hashable, Sendable {
             while let c = charge, c <= horizonEnd {
                 count += 1
                 let price = if let lastInitial, let initialAmount, c <= lastInitial { initialAmount } else { amount }
-                let (sum, overflow) = total.addingReportingOverflow(price)
-                total = overflow ? (price < 0 ? Int64.min : Int64.max) : sum
+                total = total.saturatingAdd(price)
                 charge = atRisk.next()
             }
         }
         return ChargeRisk(
             nextCharge: next, firstChargeAfterExpiry: firstAfterExpiry, chargesAtRisk: count, amountAtRisk: total,
             unknownReason: nil)
+    }
+}
+
+extension Int64 {
+    /// The sum, held at Int64's bounds instead of wrapping: money at risk is summed over
+    /// subscriptions, aliases and shops, and a total must never turn negative.
+    @inline(__always) func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other < 0 ? .min : .max) : sum
     }
 }

@@ -245,14 +245,14 @@ struct AliasAmounts: Sendable {
         firstAmount = Array(repeating: 0, count: aliases)
     }
 
-    /// Adds `amount` (wrapping, as the report always summed) to the alias's total in `currency`.
+    /// Adds `amount` to the alias's total in `currency` (saturating).
     mutating func add(alias: Int, currency: Int, amount: Int64) {
         let c = UInt16(currency + 1)
         if firstCurrency[alias] == 0 { firstCurrency[alias] = c }
         if firstCurrency[alias] == c {
-            firstAmount[alias] &+= amount
+            firstAmount[alias] = firstAmount[alias].saturatingAdd(amount)
         } else {
-            others[alias, default: [:]][c, default: 0] &+= amount
+            others[alias, default: [:]][c, default: 0] = (others[alias]?[c] ?? 0).saturatingAdd(amount)
         }
     }
 

@@ -147,9 +147,7 @@ struct RiskTable {
         }
         var total: Int64 = 0
         for i in 0..<(initial + rest) {
-            let price = i < initial ? initialAmount : amount
-            let (sum, overflow) = total.addingReportingOverflow(price)
-            total = overflow ? (price < 0 ? Int64.min : Int64.max) : sum
+            total = total.saturatingAdd(i < initial ? initialAmount : amount)
         }
         return total
     }

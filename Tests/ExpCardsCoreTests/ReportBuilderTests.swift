@@ -188,6 +188,25 @@ struct ReportBuilderTests {
         #expect(r.summary[.expiring]?.subscriptions == 2)
     }
 
+    /// Each subscription's risk saturates at Int64.max; so do the sums over an alias, a status
+    /// and the whole report: money at risk never wraps to a negative total.
+    @Test func totalsAtRiskSaturateInsteadOfWrapping() {
+        // 300 daily subscriptions of 999,999,999,999 over a 100-year horizon: ~1.1e19 in all.
+        let details = (0..<300).map { Self.sub("A", id: "S\($0)", rule: "FREQ=DAILY", amount: "999999999999") }
+        let p = parse(Self.shop(Self.shopAName, details).1, name: Self.shopAName)
+        #expect(p.problems.isEmpty, "\(p.problems)")
+        var options = ExpiryReport.Options(asOf: isoDay("2018-07-01"))
+        options.horizonMonths = 1200
+        var builder = ReportBuilder(options: options)
+        builder.add(file: p.file, details: p.details)
+        let r = builder.finish()
+        #expect(r.subscriptions.allSatisfy { ($0.risk.amountAtRisk ?? 0) > 0 && ($0.risk.amountAtRisk ?? .max) < Int64.max / 250 })
+        #expect(r.aliases[0].amountAtRisk == ["EUR": Int64.max])
+        #expect(r.summary[.expiring]?.amountAtRisk == ["EUR": Int64.max])
+        let text = TextReport.render(r, color: false, mask: false)
+        #expect(!text.contains("EUR -"), "\(text.prefix(300))")
+    }
+
     @Test func subscriptionsSortedByShopThenFirstChargeAfterExpiry() {
         let r = Self.build([
             Self.shop(Self.shopBName, [Self.sub("A", id: "B1")]),
