@@ -23,8 +23,9 @@ func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
     }
 }
 
-/// Terminal columns a string takes: East Asian wide characters take two, everything else one per
-/// grapheme (combining marks join their base). Good enough for names; no locale tables.
+/// Terminal columns a string takes: East Asian wide characters and emoji take two, format
+/// characters (zero-width space, word joiner…) none, everything else one per grapheme (combining
+/// marks join their base). Good enough for names; no locale tables.
 func displayWidth(_ text: String) -> Int {
     // ASCII (most of a report): one column per byte, no grapheme breaking.
     var ascii = true
@@ -39,11 +40,22 @@ func displayWidth(_ text: String) -> Int {
 }
 
 private func columns(_ character: Character) -> Int {
-    guard let v = character.unicodeScalars.first?.value else { return 0 }
+    guard let first = character.unicodeScalars.first else { return 0 }
+    let v = first.value
+    if v < 0x300 { return 1 }
+    switch first.properties.generalCategory {
+    case .format, .nonspacingMark, .enclosingMark: return 0
+    default: break
+    }
+    // Emoji shown as pictures: by default (U+1F680 🚀, U+2615 ☕) or asked for with U+FE0F.
+    if first.properties.isEmojiPresentation || (first.properties.isEmoji && character.unicodeScalars.contains("\u{FE0F}")) {
+        return 2
+    }
     switch v {
     case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
-        0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
-        0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+        0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60,
+        0xFFE0...0xFFE6, 0x16FE0...0x18CFF, 0x1B000...0x1B2FF, 0x1F300...0x1F64F, 0x1F900...0x1F9FF,
+        0x20000...0x3FFFD:
         return 2
     default:
         return 1

@@ -494,6 +494,13 @@ struct ReportRenderingTests {
         #expect(truncated("abc", to: 4) == "abc")
         #expect(displayWidth("日本") == 4)
         #expect(truncated("日本語", to: 5) == "日本…")
+        // Emoji (by default or with U+FE0F) take two columns; format characters none.
+        #expect(displayWidth("🚀☕🪐") == 6)
+        #expect(displayWidth("\u{2764}\u{FE0F}") == 2 && displayWidth("\u{2764}") == 1)
+        #expect(displayWidth("a\u{200B}b\u{2060}c") == 3)
+        #expect(displayWidth("Zoé Lefe\u{300}vre") == 11)
+        #expect(displayWidth(String(repeating: "🚀", count: 20)) == 40)
+        #expect(truncated(String(repeating: "🚀", count: 20), to: 9) == "🚀🚀🚀🚀…")
         #expect(padded("ab", to: 4) == "ab  ")
         #expect(wrapped("aaa bbb ccc", width: 9, firstIndent: "  ", indent: "    ") == ["  aaa bbb", "    ccc"])
         #expect(wrapped(String(repeating: "x", count: 12), width: 6, firstIndent: "", indent: "  ") == ["xxxxxx", "  xxxx", "  xx"])
