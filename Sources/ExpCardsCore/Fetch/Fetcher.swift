@@ -387,6 +387,10 @@ public final class Fetcher {
         if let error = shared.stop { throw error }
         try saved.get()
         outcome = shared.outcome
+        // Commits finish on their own threads, in any order: report in the listing's.
+        let order = Dictionary(outcome.listing.files.enumerated().map { ($1.remotePath, $0) }, uniquingKeysWith: { a, _ in a })
+        outcome.fetched.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
+        outcome.failed.sort { order[$0.0.remotePath, default: 0] < order[$1.0.remotePath, default: 0] }
 
         // Months missing between the oldest and the newest archived: purged before anyone fetched them.
         for env in Environment.allCases {
@@ -433,7 +437,8 @@ public final class Fetcher {
             if let old = shared.manifest.files[key] {
                 let known = old.replaced ?? []
                 let kept = FileSystem.list(directory).filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
-                entry.replaced = known + kept == [] ? nil : known + kept
+                let all = known + kept
+                entry.replaced = all.isEmpty ? nil : all
                 lock.withLock { for replaced in kept { warnReplaced(file, by: replaced, shared: shared) } }
             }
             shared.manifest.files[key] = entry
