@@ -484,4 +484,28 @@ import Glibc
         #expect(connections <= 2 * (retries + 1), "\(connections) connections\n\(proxy.log)")
         #expect(r.stderr.contains("listed on the first connection"), "\(r)")
     }
+
+    /// `--parallel`: an error that ends the run on one connection (here a file the server will
+    /// not let us read) stops the other connections at once, not after their current (long)
+    /// downloads; their partial data is kept for the next run.
+    @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(3)))
+    func anErrorOnOneConnectionStopsTheOthersAtOnce() throws {
+        let f = try FetchTests.Fixture()
+        #expect(try f.expcards(["fetch"]).status == 0)
+        // 1 MB/s per connection: the 24 MB file would take 24 s.
+        try f.server.writeRandomFile("/ROOT/expired/202609.EXP_CARDS.ACME.P.csv", size: 24 << 20)
+        let locked = try f.server.write("/ROOT/expired/202610.EXP_CARDS.ACME.P.csv", Samples.company(month: "202610", aliases: [("alias-z", "20261130")]))
+        chmod(locked, 0)
+        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
+        defer { proxy.stop() }
+        let config = try Self.configThrough(proxy, f)
+        let started = Date()
+        let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "10"], timeout: 90)
+        let took = Date().timeIntervalSince(started)
+        #expect(r.status != 0 && r.stderr.contains("202610.EXP_CARDS.ACME.P.csv"), "\(r)")
+        #expect(took < 15, "stopped after \(took) s")
+        let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))
+        #expect(!names.contains("202609.EXP_CARDS.ACME.P.csv"), "\(names)")
+        #expect(names.contains { $0.hasPrefix(".202609.EXP_CARDS.ACME.P.csv.") && $0.hasSuffix(".part") }, "the long download's partial data is kept: \(names)")
+    }
 }

@@ -485,6 +485,8 @@ public final class Fetcher {
                 stop(e, shared: shared)
             } catch let e as any RemoteFailure where !e.isTransient && !e.isNotFound {
                 stop(e, shared: shared)
+            } catch is Stopped {
+                break
             } catch {
                 connection.drop()
                 failed(file, "\(error)", shared: shared)
@@ -510,11 +512,15 @@ public final class Fetcher {
         }
     }
 
+    /// Another downloader's error ended the run: this download stops too, its partial file
+    /// kept for the next run.
+    private struct Stopped: Error {}
+
     private func stopped(_ shared: Shared) -> Bool {
         lock.withLock { shared.stop != nil }
     }
 
-    /// The first error stops every downloader after its current file.
+    /// The first error stops every downloader (at its next chunk).
     private func stop(_ error: any Error, shared: Shared) {
         lock.withLock { if shared.stop == nil { shared.stop = error } }
     }
@@ -601,6 +607,7 @@ public final class Fetcher {
                         emit(.progress(file, bytes: download.offset))
                         // Files committed while a long one downloads are saved on time too.
                         saveIfDue(shared)
+                        if stopped(shared) { throw Stopped() }
                     }
                 }
                 check.commit(download, now: now())
