@@ -40,17 +40,20 @@ func displayWidth(_ text: String) -> Int {
 }
 
 private func columns(_ character: Character) -> Int {
-    guard let first = character.unicodeScalars.first else { return 0 }
+    let scalars = character.unicodeScalars
+    guard let first = scalars.first else { return 0 }
     let v = first.value
-    if v < 0x300 { return 1 }
-    switch first.properties.generalCategory {
-    case .format, .nonspacingMark, .enclosingMark: return 0
-    default: break
-    }
-    // Emoji shown as pictures: by default (U+1F680 🚀, U+2615 ☕) or asked for with U+FE0F.
-    if first.properties.isEmojiPresentation || (first.properties.isEmoji && character.unicodeScalars.contains("\u{FE0F}")) {
+    if v < 0x300 && scalars.count == 1 { return 1 }
+    // Nothing visible of its own: format characters, marks with no base.
+    if scalars.allSatisfy({ [.format, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) { return 0 }
+    // Emoji shown as pictures: by default (U+1F680 🚀, U+2615 ☕) unless U+FE0E asks for text,
+    // or when U+FE0F asks for one (©️, 1️⃣).
+    if first.properties.isEmoji && !scalars.contains("\u{FE0E}")
+        && (first.properties.isEmojiPresentation || scalars.contains("\u{FE0F}"))
+    {
         return 2
     }
+    if v < 0x300 { return 1 }
     switch v {
     case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
         0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60,
