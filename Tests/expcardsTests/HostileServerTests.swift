@@ -433,13 +433,16 @@ import Glibc
         #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv")) == (try sha256Hex(ofFile: plain)))
     }
 
-    /// A long run saves its manifest as it goes (every 5 s), not only at the end: what a kill
-    /// leaves is recorded.
+    /// A long run saves its manifest as it goes (every 5 s), not only at the end, also while one
+    /// long file downloads: what a kill leaves is recorded.
     @Test(.enabled(if: hasPython, "no /usr/bin/python3"), .timeLimit(.minutes(3)))
     func aLongRunSavesItsManifestAsItGoes() throws {
         let f = try FetchTests.Fixture()
-        let names = (6...9).map { "20260\($0).EXP_CARDS.ACME.P.csv" }
-        for n in names { try f.server.writeRandomFile("/ROOT/expired/" + n, size: 3 << 20) }
+        // At 1 MB/s: the first file is in place after ~1 s, before a save is due (5 s after the
+        // start); the second then takes ~20 s, during which the save falls due.
+        let short = "202606.EXP_CARDS.ACME.P.csv", long = "202607.EXP_CARDS.ACME.P.csv"
+        try f.server.writeRandomFile("/ROOT/expired/" + short, size: 1 << 20)
+        try f.server.writeRandomFile("/ROOT/expired/" + long, size: 20 << 20)
         let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
@@ -449,15 +452,14 @@ import Glibc
             _ = running.wait(timeout: 30)
             _ = f.server.killSessions()
         }
-        let first = f.archived("ROOT/expired/" + names[0])
+        let first = f.archived("ROOT/expired/" + short)
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: first) && Date() < deadline { usleep(10_000) }
         #expect(FileManager.default.fileExists(atPath: first), "the first file was not archived within 60 s")
-        // The first file is in place after ~3 s; the next save is due 5 s after the run started.
         sleep(7)
-        #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + names[3])), "the run is still going")
+        #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + long)), "the long file is still downloading")
         let manifest = try Manifest.load(root: f.archive)
-        #expect(manifest.files["ROOT/expired/" + names[0]] != nil, "7 s after the first file was in place: \(manifest.files.keys.sorted())")
+        #expect(manifest.files["ROOT/expired/" + short] != nil, "7 s after the first file was in place: \(manifest.files.keys.sorted())")
     }
 
     /// `--parallel`: an extra connection that fails to list its share is not retried inside the

@@ -335,6 +335,8 @@ public final class Fetcher {
         var dirty = false
         var lastSave: Int64
         var stop: (any Error)?
+        /// The shares of extra connections that could not be opened.
+        var orphans: [RemoteListing.File] = []
 
         init(manifest: Manifest, outcome: Outcome, now: Int64) {
             self.manifest = manifest
@@ -372,7 +374,15 @@ public final class Fetcher {
                 done.enter()
                 let thread = Thread {
                     let (fetcher, share, shared, connection) = box.value
-                    fetcher.fetchShare(share, on: connection, shared: shared)
+                    // A connection that cannot be opened (a server that takes fewer) leaves its
+                    // share to the first, rather than failing each of its files.
+                    do {
+                        _ = try fetcher.withRetries(connection, file: nil) { try connection.remote() }
+                        fetcher.fetchShare(share, on: connection, shared: shared)
+                    } catch {
+                        fetcher.emit(.warning("an extra connection could not be opened (\(error)): its \(share.count) file\(share.count == 1 ? "" : "s") go to the first connection"))
+                        fetcher.lock.withLock { shared.orphans += share }
+                    }
                     connection.drop()
                     done.leave()
                 }
@@ -381,6 +391,8 @@ public final class Fetcher {
             }
             fetchShare(shares[0], on: main, shared: shared)
             done.wait()
+            let orphans = lock.withLock { shared.orphans }
+            if !orphans.isEmpty { fetchShare(orphans, on: main, shared: shared) }
         }
         // Save what was fetched even when an error ends the run, then report the error.
         let saved = Result { () throws(ArchiveError) in try save(shared, force: true) }
@@ -435,14 +447,10 @@ public final class Fetcher {
                 remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
                 sha256: sha, fetchedAt: iso8601UTC(epochSeconds: now()), problems: problems)
             if let old = shared.manifest.files[key] {
-                let known = old.replaced ?? []
-                let kept = FileSystem.list(directory).filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
-                let all = known + kept
-                entry.replaced = all.isEmpty ? nil : all
-                lock.withLock { for replaced in kept { warnReplaced(file, by: replaced, shared: shared) } }
+                lock.withLock { entry.replaced = replacedCopies(of: file, known: old.replaced, shared: shared) }
             }
             shared.manifest.files[key] = entry
-            shared.unsyncedDirectories.insert(options.archiveRoot + "/" + file.archiveDirectory)
+            shared.unsyncedDirectories.insert(directory)
             shared.dirty = true
             shared.outcome.fetched.append(file)
             shared.outcome.newMonths.insert(name.month)
@@ -538,9 +546,8 @@ public final class Fetcher {
         var entry = Manifest.Entry(
             remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
             sha256: verdict.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: verdict.problems)
-        if let replaced = verdict.replaced {
-            entry.replaced = (shared.manifest.files[key]?.replaced ?? []) + [replaced]
-            warnReplaced(file, by: replaced, shared: shared)
+        if verdict.replaced != nil {
+            entry.replaced = replacedCopies(of: file, known: shared.manifest.files[key]?.replaced, shared: shared)
         }
         shared.manifest.files[key] = entry
         shared.dirty = true
@@ -549,11 +556,20 @@ public final class Fetcher {
         onEvent(.fetched(file, sha256: verdict.sha256, replaced: verdict.replaced, problems: verdict.problems))
     }
 
-    /// Under `lock`.
-    private func warnReplaced(_ file: RemoteListing.File, by replaced: String, shared: Shared) {
-        let text = "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)"
-        shared.outcome.warnings.append(text)
-        onEvent(.warning(text))
+    /// The earlier versions kept beside `file` (`<name>.replaced-<UTC>`, oldest first): the
+    /// manifest's, then those on disk it does not list yet, each said in a warning. A run killed
+    /// before its save may have kept one the manifest never heard of. Under `lock`.
+    private func replacedCopies(of file: RemoteListing.File, known: [String]?, shared: Shared) -> [String]? {
+        let known = known ?? []
+        let directory = options.archiveRoot + "/" + file.archiveDirectory
+        let kept = FileSystem.list(directory).filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
+        for replaced in kept {
+            let text = "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \(replaced)"
+            shared.outcome.warnings.append(text)
+            onEvent(.warning(text))
+        }
+        let all = known + kept
+        return all.isEmpty ? nil : all
     }
 
     private func failed(_ file: RemoteListing.File, _ error: String, shared: Shared) {
