@@ -507,9 +507,12 @@ public final class Fetcher {
     }
 
     /// What the check's thread does once a file's commit is done: records it, and saves the
-    /// manifest when that is due.
+    /// manifest when that is due. Weak: a cancelled check's thread may outlive the run, and the
+    /// fetcher (with its SSH sessions) must not be freed there, racing the process's exit and
+    /// OpenSSL's cleanup (`run` waits for every committed check, so none is left unrecorded).
     private func committed(_ file: RemoteListing.File, shared: Shared) -> (Result<StreamingCheck.Verdict, ArchiveError>) -> Void {
-        { [self] result in
+        { [weak self] result in
+            guard let self else { return }
             switch result {
             case .success(let verdict):
                 record(file, verdict, shared: shared)
