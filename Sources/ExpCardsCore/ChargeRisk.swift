@@ -70,7 +70,7 @@ public struct ChargeRisk: Hashable, Sendable {
             while let c = charge, c <= horizonEnd {
                 count += 1
                 let price = if let lastInitial, let initialAmount, c <= lastInitial { initialAmount } else { amount }
-                total = total.saturatingAdd(price)
+                total.addSaturating(price)
                 charge = atRisk.next()
             }
         }
@@ -87,4 +87,7 @@ extension Int64 {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? (other < 0 ? .min : .max) : sum
     }
+
+    /// `self = self.saturatingAdd(other)`, in place (through a dictionary's default subscript too).
+    @inline(__always) mutating func addSaturating(_ other: Int64) { self = saturatingAdd(other) }
 }

@@ -387,7 +387,7 @@ public struct ReportBuilder {
             s.amountAtRisk = r.amountAtRisk
             subscriptions[i] = s
             let currency = shopCurrencyIds[Int(s.shop)]
-            summaryAmounts[status][currency] = summaryAmounts[status][currency].saturatingAdd(r.amountAtRisk)
+            summaryAmounts[status][currency].addSaturating(r.amountAtRisk)
             summaryHas[status][currency] = true
             amounts.add(alias: Int(s.alias), currency: currency, amount: r.amountAtRisk)
         }
@@ -465,7 +465,7 @@ public struct ReportBuilder {
             s.aliases = summaryAliases[rank]
             s.subscriptions = summarySubscriptions[rank]
             for (c, currency) in currencies.enumerated() where summaryHas[rank][c] {
-                s.amountAtRisk[currency.code] = (s.amountAtRisk[currency.code] ?? 0).saturatingAdd(summaryAmounts[rank][c])
+                s.amountAtRisk[currency.code, default: 0].addSaturating(summaryAmounts[rank][c])
             }
             summary[status] = s
         }

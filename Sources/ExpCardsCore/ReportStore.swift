@@ -250,9 +250,9 @@ struct AliasAmounts: Sendable {
         let c = UInt16(currency + 1)
         if firstCurrency[alias] == 0 { firstCurrency[alias] = c }
         if firstCurrency[alias] == c {
-            firstAmount[alias] = firstAmount[alias].saturatingAdd(amount)
+            firstAmount[alias].addSaturating(amount)
         } else {
-            others[alias, default: [:]][c, default: 0] = (others[alias]?[c] ?? 0).saturatingAdd(amount)
+            others[alias, default: [:]][c, default: 0].addSaturating(amount)
         }
     }
 

@@ -147,7 +147,7 @@ struct RiskTable {
         }
         var total: Int64 = 0
         for i in 0..<(initial + rest) {
-            total = total.saturatingAdd(i < initial ? initialAmount : amount)
+            total.addSaturating(i < initial ? initialAmount : amount)
         }
         return total
     }

@@ -93,7 +93,7 @@ private struct TextReportWriter {
     var totalAtRisk: [String: Int64] {
         var total: [String: Int64] = [:]
         for status in ExpiryStatus.allCases {
-            for (code, v) in report.summary[status]?.amountAtRisk ?? [:] { total[code] = (total[code] ?? 0).saturatingAdd(v) }
+            for (code, v) in report.summary[status]?.amountAtRisk ?? [:] { total[code, default: 0].addSaturating(v) }
         }
         return total
     }
@@ -508,7 +508,7 @@ private struct TextReportWriter {
             listedCount += 1
             shopAtRisk[shop] += 1
             if !unknown[Int(s.rule)] {
-                shopAmount[shop] = shopAmount[shop].saturatingAdd(s.amountAtRisk)
+                shopAmount[shop].addSaturating(s.amountAtRisk)
                 shopHasAmount[shop] = true
             }
             subN = max(subN, store.withSubscriptionId(index) { textWidth($0) })

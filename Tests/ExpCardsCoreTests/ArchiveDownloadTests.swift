@@ -4,16 +4,10 @@ import Testing
 @testable import ExpCardsCore
 
 @Suite struct ArchiveDownloadTests {
-    func scratch() throws -> String {
-        let dir = NSTemporaryDirectory() + "archive-download-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     /// A new download clears the partial data of its own file's other versions, and only those:
     /// `X.csv.gz`'s partial file may be another connection's download in progress.
     @Test func aDownloadClearsItsOwnStalePartialFilesOnly() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let name = "202610.EXP_CARDS.ACME.P.csv"
         let others = [".\(name).gz.300-1700000000.part", ".\(name)x.5-6.part", ".202610.EXP_CARDS.ACME.P.cs.1-2.part"]

@@ -30,18 +30,12 @@ import Testing
             at = end
         }
         check.commit(download, now: 1_800_000_000)
-        return try check.wait()
-    }
-
-    func scratch() throws -> String {
-        let dir = NSTemporaryDirectory() + "streaming-check-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        return try check.waitForCommit().get()
     }
 
     @Test(arguments: [1, 7, 4096, 1 << 20])
     func findsWhatCheckFindsOnTheArchivedFile(chunk: Int) throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A clean file, and the same with a damaged line and a wrong trailer.
         let clean = Array(guideFixture(Self.shopName).utf8)
@@ -60,7 +54,7 @@ import Testing
     }
 
     @Test func readsTheResumedPrefixFromThePartialFileFirst() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bytes = Array(guideFixture(Self.shopName).utf8)
         let verdict = try fetch(bytes, name: Self.shopName, into: dir, chunk: 100, resumed: bytes.count / 3)
@@ -74,7 +68,7 @@ import Testing
     }
 
     @Test func checksGzipAsCheckDoes() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let plain = dir + "/plain.csv"
         try guideFixture(Self.shopName).write(toFile: plain, atomically: true, encoding: .utf8)
@@ -96,7 +90,7 @@ import Testing
     }
 
     @Test func aCancelledCheckLeavesThePartialFileAndCommitsNothing() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bytes = Array(guideFixture(Self.shopName).utf8)
         let download = try ArchiveDownload(directory: dir, name: Self.shopName, remoteSize: UInt64(bytes.count), remoteMtime: 1)
@@ -106,7 +100,7 @@ import Testing
             check.feed(raw)
         }
         check.cancel()
-        #expect(throws: ArchiveError.self) { _ = try check.wait() }
+        #expect(throws: ArchiveError.self) { _ = try check.waitForCommit().get() }
         #expect(!FileManager.default.fileExists(atPath: dir + "/" + Self.shopName))
         #expect(FileManager.default.fileExists(atPath: download.partPath))
     }

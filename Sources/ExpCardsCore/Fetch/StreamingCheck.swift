@@ -9,7 +9,7 @@ import Foundation
 /// the archive there too, so neither the check nor the fsync waits for the network or holds it
 /// up. The downloading thread `feed`s each chunk (copied into a bounded queue: memory stays
 /// bounded whatever the file), then hands the download over with `commit` and moves on to the
-/// next file; `onCommit` gets the verdict on the check's thread, `wait` gives it too.
+/// next file; `onCommit` gets the verdict on the check's thread, `waitForCommit` gives it too.
 ///
 /// Bytes an earlier run already downloaded are read from the partial file first, through a
 /// descriptor opened before any rename.
@@ -45,8 +45,8 @@ final class StreamingCheck: @unchecked Sendable {
     ///   - name: the file's EXP_CARDS name (its kind decides the parse).
     ///   - path: for messages (the final path).
     ///   - resumedFrom: bytes already in `partPath`, to parse before the fed ones.
-    ///   - onCommit: called on the check's thread with the outcome of `commit`, before `wait`
-    ///     returns it (not called for a cancelled download).
+    ///   - onCommit: called on the check's thread with the outcome of `commit`, before
+    ///     `waitForCommit` returns it (not called for a cancelled download).
     init(
         name: ExpCardsFileName, path: String, partPath: String, resumedFrom: UInt64, queueLimit: Int = 32 << 20,
         onCommit: @escaping (Result<Verdict, ArchiveError>) -> Void = { _ in }
@@ -106,11 +106,6 @@ final class StreamingCheck: @unchecked Sendable {
             ended = true
             pthread_cond_broadcast(&changed)
         }
-    }
-
-    /// Waits for the check and the commit.
-    func wait() throws(ArchiveError) -> Verdict {
-        try waitForCommit().get()
     }
 
     /// Waits for the check and the commit (and `onCommit`).
