@@ -286,8 +286,11 @@ public final class Fetcher {
                 // Committed (complete, fsynced, given the server's mtime) by a run that ended
                 // before saving the manifest: recorded by `run`, not downloaded again. A new
                 // version of a changed file, too: the manifest still describes the old one.
-                let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name)
-                let inPlace = local.map { $0.size == entry.size && $0.mtime == entry.mtime } ?? false
+                // (A stat only where the manifest does not settle it: not for every archived file.)
+                func inPlace() -> Bool {
+                    let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name)
+                    return local.map { $0.size == entry.size && $0.mtime == entry.mtime } ?? false
+                }
                 if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)] {
                     if old.storedName != entry.name {
                         // X.csv and X.csv.gz are the same file: compression changes size and mtime.
@@ -295,14 +298,14 @@ public final class Fetcher {
                         file.note = "archived as \(old.storedName)"
                     } else if old.size == entry.size && old.remoteMtime == entry.mtime {
                         file.state = .archived
-                    } else if inPlace {
+                    } else if inPlace() {
                         file.state = .archived
                         file.note = Self.unrecordedNote
                     } else {
                         file.state = .changed
                         file.note = "changed on the server since it was archived (\(old.size) bytes, mtime \(old.remoteMtime))"
                     }
-                } else if inPlace {
+                } else if inPlace() {
                     file.state = .archived
                     file.note = Self.unrecordedNote
                 } else {
@@ -402,7 +405,7 @@ public final class Fetcher {
         // Commits finish on their own threads, in any order: report in the listing's.
         let order = Dictionary(outcome.listing.files.enumerated().map { ($1.remotePath, $0) }, uniquingKeysWith: { a, _ in a })
         outcome.fetched.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
-        outcome.failed.sort { order[$0.0.remotePath, default: 0] < order[$1.0.remotePath, default: 0] }
+        outcome.failed.sort { order[$0.file.remotePath, default: 0] < order[$1.file.remotePath, default: 0] }
 
         // Months missing between the oldest and the newest archived: purged before anyone fetched them.
         for env in Environment.allCases {
