@@ -160,7 +160,36 @@ public final class SFTPClient {
             }
             let entryName = String(decoding: UnsafeRawBufferPointer(start: name, count: Int(rc)), as: UTF8.self)
             if entryName == "." || entryName == ".." { continue }
-            entries.append(SFTPEntry(name: entryName, attributes: SFTPAttributes(attributes)))
+            var entry = SFTPEntry(name: entryName, attributes: SFTPAttributes(attributes))
+            if entry.kind == .unknown, let kind = SFTPFileKind.fromLongName(Substring(String(cString: longEntry))) {
+                entry.attributes.kind = kind
+            }
+            entries.append(entry)
+        }
+        return try resolveMissingAttributes(entries, in: path)
+    }
+
+    /// SFTP v3 makes every attribute optional: an entry whose type or size the listing left out
+    /// (and its long name did not tell) is asked for with an `lstat`, one round trip each, only on
+    /// such servers. What the server still does not say stays `.unknown` / `hasSize == false`.
+    private func resolveMissingAttributes(_ entries: [SFTPEntry], in directory: String) throws -> [SFTPEntry] {
+        var entries = entries
+        for i in entries.indices where entries[i].kind == .unknown || !entries[i].attributes.hasSize {
+            let path = (directory.hasSuffix("/") ? directory : directory + "/") + entries[i].name
+            let known: SFTPAttributes
+            do {
+                known = try lstat(path)
+            } catch let error as SFTPError where error.category == .remoteFile {
+                logger.debug("no attributes for \(path): \(error)")
+                continue
+            }
+            if entries[i].kind == .unknown { entries[i].attributes.kind = known.kind }
+            if !entries[i].attributes.hasSize && known.hasSize {
+                entries[i].attributes.size = known.size
+                entries[i].attributes.hasSize = true
+            }
+            if entries[i].attributes.mtime == 0 { entries[i].attributes.mtime = known.mtime }
+            logger.debug("attributes of \(path) not in the listing: \(entries[i].kind) from lstat")
         }
         return entries
     }
@@ -228,7 +257,17 @@ public final class SFTPClient {
             let count = libssh2_sftp_read(handle, buffer.assumingMemoryBound(to: CChar.self), ask)
             if count == 0 { break }
             if count < 0 {
-                throw failure(session, sftp, path: path, operation: "reading \(path) at byte \(offset + total)")
+                let error = failure(session, sftp, path: path, operation: "reading \(path) at byte \(offset + total)")
+                if case .sftp(_, .other(0), _) = error, !LibSSH2.handlesShortReads {
+                    // libssh2 1.10 loses track of its pipelined READs when a reply carries less
+                    // than asked (allowed by SFTP), and ends up reporting an "OK" status as an error.
+                    broken = true  // its read-ahead replies may still be on the way
+                    throw SFTPError.libraryLimitation(
+                        path: path,
+                        detail: "the server answered a READ with fewer bytes than asked (it caps its replies), which libssh2 "
+                            + "\(LibSSH2.version) cannot handle; build expcards with libssh2 1.11 (make libssh2 && make install LIBSSH2=1.11)")
+                }
+                throw error
             }
             try sink(UnsafeRawBufferPointer(start: buffer, count: count))
             total += UInt64(count)

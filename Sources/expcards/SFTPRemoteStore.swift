@@ -18,8 +18,9 @@ final class SFTPRemoteStore: RemoteStore {
                 case .directory: .directory
                 case .symlink: .symlink
                 case .other: .other
+                case .unknown: .unknown
                 }
-            return RemoteEntry(name: e.name, kind: kind, size: e.size, mtime: e.mtime)
+            return RemoteEntry(name: e.name, kind: kind, size: e.size, mtime: e.mtime, sizeKnown: e.attributes.hasSize)
         }
     }
 
@@ -39,6 +40,14 @@ extension SFTPError: RemoteFailure {
     }
 
     public var isTransient: Bool { category == .network }
+
+    public var concernsThisPathOnly: Bool {
+        switch self {
+        case .sftp(_, let status, _): status != .noSuchFile
+        case .libraryLimitation: true
+        default: false
+        }
+    }
 }
 
 extension Settings {

@@ -99,6 +99,13 @@ enum CLI {
     }
 
     struct CLIError: Error, CustomStringConvertible { var description: String }
+
+    /// The libssh2 version the binary under test runs with (`--version` names it), e.g. [1, 11, 1].
+    static func libssh2Version() throws -> [Int]? {
+        let text = try run(["--version"]).stdout
+        guard let r = text.range(of: #"libssh2 [0-9]+(\.[0-9]+)+"#, options: .regularExpression) else { return nil }
+        return text[r].dropFirst(8).split(separator: ".").compactMap { Int($0) }
+    }
 }
 
 /// A scratch directory, removed by the caller.

@@ -188,7 +188,9 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: expired + "/202611.EXP_CARDS.LINK.P.csv", withDestinationPath: "/etc/passwd")
         try f.server.write("/ROOT/expired/202611.EXP_CARDS.A\u{1}B.P.csv", Samples.company(month: "202611", aliases: []))
         let r = try f.expcards(["fetch"])
-        #expect(r.status == 0, "\(r)")
+        // The link has an EXP_CARDS name: published, not archived, so the run fails naming it.
+        #expect(r.status == 69, "\(r)")
+        #expect(r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed") || r.stdout.contains("EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)")
         #expect(r.stderr.contains("symbolic link"), "\(r)")
         #expect(r.stderr.contains("unsafe file name"), "\(r)")
         let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))

@@ -118,10 +118,21 @@ public final class ArchiveDownload {
         unlink(partPath)
     }
 
-    /// Makes the file visible under its final name. Returns its SHA-256 (hex) and, when an earlier
-    /// version was there, the name it was moved to. `syncDirectory` false leaves the fsync of the
-    /// directory (which makes the rename durable) to the caller, who may batch it.
-    public func commit(now: Int64, syncDirectory: Bool = true) throws(ArchiveError) -> (sha256: String, replaced: String?) {
+    /// What `commit` did.
+    public struct Committed: Sendable {
+        public var sha256: String
+        /// The name the earlier version was moved to, when it differed from this one.
+        public var replaced: String?
+        /// The file under the final name already held exactly these bytes: only its mtime changed
+        /// (a server that reports a new modification time on each listing).
+        public var identical: Bool
+    }
+
+    /// Makes the file visible under its final name. An earlier version with other bytes is kept as
+    /// `<name>.replaced-<UTC>`; one with the same bytes is simply replaced (a file is identified by
+    /// its content, not its timestamp). `syncDirectory` false leaves the fsync of the directory
+    /// (which makes the rename durable) to the caller, who may batch it.
+    public func commit(now: Int64, syncDirectory: Bool = true) throws(ArchiveError) -> Committed {
         guard offset == expectedSize else {
             throw .sizeMismatch(path: directory + "/" + name, expected: expectedSize, actual: offset)
         }
@@ -130,26 +141,30 @@ public final class ArchiveDownload {
         if fsync(fd) != 0 { throw FileSystem.fail(partPath, "fsync") }
         close(fd)
         fd = -1
-        let final = directory + "/" + name
-        var replaced: String?
-        if FileSystem.exists(final) {
-            // Nothing is ever overwritten: the earlier version stays beside the new one.
-            var candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))"
-            var n = 1
-            while FileSystem.exists(directory + "/" + candidate) {
-                n += 1
-                candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))-\(n)"
-            }
-            try FileSystem.rename(final, directory + "/" + candidate)
-            replaced = candidate
-        }
-        try FileSystem.rename(partPath, final)
-        if syncDirectory { try FileSystem.fsyncDirectory(directory) }
         let digest = hasher.finalize().map { byte in
             let h = String(byte, radix: 16)
             return h.count == 1 ? "0" + h : h
         }.joined()
-        return (digest, replaced)
+        let final = directory + "/" + name
+        var replaced: String?
+        var identical = false
+        if FileSystem.exists(final) {
+            identical = (try? sha256Hex(ofFile: final)) == digest
+            if !identical {
+                // Nothing is ever overwritten: the earlier version stays beside the new one.
+                var candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))"
+                var n = 1
+                while FileSystem.exists(directory + "/" + candidate) {
+                    n += 1
+                    candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))-\(n)"
+                }
+                try FileSystem.rename(final, directory + "/" + candidate)
+                replaced = candidate
+            }
+        }
+        try FileSystem.rename(partPath, final)
+        if syncDirectory { try FileSystem.fsyncDirectory(directory) }
+        return Committed(sha256: digest, replaced: replaced, identical: identical)
     }
 }
 

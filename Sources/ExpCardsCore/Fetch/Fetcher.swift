@@ -58,6 +58,9 @@ public final class Fetcher {
         public var failed: [(file: RemoteListing.File, error: String)] = []
         /// Months of newly fetched files.
         public var newMonths: Set<YearMonth> = []
+        /// Read again because the server's mtime changed, and found byte-identical to the
+        /// archived copy: the manifest takes the new mtime, nothing else changes.
+        public var unchanged: [RemoteListing.File] = []
         public var warnings: [String] = []
     }
 
@@ -136,26 +139,39 @@ public final class Fetcher {
                 break
             } catch let e as any RemoteFailure where e.isNotFound {
                 continue
+            } catch let e as any RemoteFailure where e.concernsThisPathOnly {
+                unlisted(dir, e.description, into: &listing)
+                break
             }
         }
-        if listing.companyDirectory == nil {
+        if listing.companyDirectory == nil && listing.unlisted.isEmpty {
             warn("no company directory on the server (tried \(options.companyDirectories.joined(separator: ", ")))", into: &listing.warnings)
         }
         var shops = options.shops
         if shops == nil {
-            shops = try store.list(".").filter { entry in
-                entry.kind == .directory && entry.name.utf8.count == 8 && entry.name.utf8.allSatisfy(isDigit)
-            }.map(\.name).sorted()
-        }
-        let shopDirs = (shops ?? []).map { options.shopDirectoryPattern.replacingOccurrences(of: "%s", with: $0) }
-        for (shop, (dir, entries)) in zip(shops ?? [], try listAll(shopDirs, on: [main] + helpers)) {
-            if let entries {
-                add(entries, in: dir, to: &listing, manifest: manifest)
-                listing.shopDirectories.append(dir)
-            } else if options.shops != nil {
-                warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings)
+            do {
+                shops = try store.list(".").filter { entry in
+                    // A server that gives no type: a name of 8 digits is tried as a shop (a
+                    // file of that name answers "no such file" for `<shop>/expired`).
+                    (entry.kind == .directory || entry.kind == .unknown) && entry.name.utf8.count == 8 && entry.name.utf8.allSatisfy(isDigit)
+                }.map(\.name).sorted()
+            } catch let e as any RemoteFailure where e.concernsThisPathOnly {
+                unlisted(".", e.description, into: &listing)
             }
         }
+        let shopDirs = (shops ?? []).map { options.shopDirectoryPattern.replacingOccurrences(of: "%s", with: $0) }
+        for (shop, (dir, result)) in zip(shops ?? [], try listAll(shopDirs, on: [main] + helpers)) {
+            switch result {
+            case .entries(let entries):
+                add(entries, in: dir, to: &listing, manifest: manifest)
+                listing.shopDirectories.append(dir)
+            case .missing:
+                if options.shops != nil { warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings) }
+            case .refused(let error):
+                unlisted(dir, error, into: &listing)
+            }
+        }
+        findLost(in: listing, manifest: manifest, into: &listing)
         // Files about to be purged that the archive does not hold yet.
         let t = now()
         for f in listing.files where f.state == .new || f.state == .changed {
@@ -174,12 +190,35 @@ public final class Fetcher {
         return listing
     }
 
-    /// Lists `dirs` (nil: not found), in order; with several connections (at least 8
+    /// A directory the server refused to list: the others are still fetched, the run fails.
+    private func unlisted(_ dir: String, _ error: String, into listing: inout RemoteListing) {
+        listing.unlisted.append((dir, error.description))
+        warn("\(dir) cannot be listed (\(error)): skipped; every other directory is fetched, and the run fails", into: &listing.warnings)
+    }
+
+    /// Files the manifest records in a listed directory that are neither in the archive any more
+    /// nor on the server: lost (the archive heals only while the server still has a file).
+    private func findLost(in current: RemoteListing, manifest: Manifest, into listing: inout RemoteListing) {
+        let listedDirectories = Set(([current.companyDirectory].compactMap { $0 } + current.shopDirectories)
+            .compactMap { ArchivePath.relativeDirectory(forRemote: $0) })
+        let onServer = Set(current.files.compactMap { f in f.name.map { Manifest.key(directory: f.archiveDirectory, name: $0) } })
+        for (key, entry) in manifest.files.sorted(by: { $0.key < $1.key }) where !onServer.contains(key) {
+            let directory = String(key.split(separator: "/").dropLast().joined(separator: "/"))
+            guard listedDirectories.contains(directory) else { continue }
+            let path = options.archiveRoot + "/" + directory + "/" + entry.storedName
+            if !FileSystem.exists(path) {
+                listing.lost.append(key)
+                warn("\(directory)/\(entry.storedName) is recorded in the manifest but missing from the archive, and the server no longer has it: lost", into: &listing.warnings)
+            }
+        }
+    }
+
+    /// Lists `dirs` (nil: not found; a failure: the server refused that one), in order; with several connections (at least 8
     /// directories each), each lists a contiguous share on its own thread, the first on this one.
     /// An extra connection gets one attempt: the share of one that fails is listed on the first
     /// connection, whose faults the caller retries (so retries do not multiply, and a server that
     /// takes fewer connections is still listed whole).
-    private func listAll(_ dirs: [String], on connections: [Connection]) throws -> [(String, [RemoteEntry]?)] {
+    private func listAll(_ dirs: [String], on connections: [Connection]) throws -> [(String, Listed)] {
         let count = max(1, min(connections.count, dirs.count / 8))
         guard count > 1 else { return try listShare(dirs[...], on: connections[0]) }
         let size = (dirs.count + count - 1) / count
@@ -207,7 +246,7 @@ public final class Fetcher {
         results.value.slots[0] = first
         let slots = results.value.slots
         lock.unlock()
-        var out: [(String, [RemoteEntry]?)] = []
+        var out: [(String, Listed)] = []
         for (share, slot) in zip(shares, slots) {
             switch slot! {
             case .success(let listed): out += listed
@@ -220,23 +259,33 @@ public final class Fetcher {
         return out
     }
 
-    private func listShare(_ share: ArraySlice<String>, on connection: Connection) throws -> [(String, [RemoteEntry]?)] {
+    /// One directory's listing.
+    enum Listed {
+        case entries([RemoteEntry])
+        case missing
+        /// The server refused to list it (its status, as text).
+        case refused(String)
+    }
+
+    private func listShare(_ share: ArraySlice<String>, on connection: Connection) throws -> [(String, Listed)] {
         let store = try connection.remote()
-        var out: [(String, [RemoteEntry]?)] = []
+        var out: [(String, Listed)] = []
         for (i, dir) in zip(share.indices, share) {
             // Its reply travels while this one is read: one round trip less per directory.
             if i + 1 < share.endIndex { store.openAhead(share[i + 1], directory: true) }
             do {
-                out.append((dir, try store.list(dir)))
+                out.append((dir, .entries(try store.list(dir))))
             } catch let e as any RemoteFailure where e.isNotFound {
-                out.append((dir, nil))
+                out.append((dir, .missing))
+            } catch let e as any RemoteFailure where e.concernsThisPathOnly {
+                out.append((dir, .refused(e.description)))
             }
         }
         return out
     }
 
     private final class ResultsBox {
-        var slots: [Result<[(String, [RemoteEntry]?)], any Error>?]
+        var slots: [Result<[(String, Listed)], any Error>?]
         init(count: Int) { slots = Array(repeating: nil, count: count) }
     }
 
@@ -260,10 +309,24 @@ public final class Fetcher {
             }
             file.name = ExpCardsFileName(entry.name)
             if let name = file.name { file.daysLeft = PurgeSchedule.daysLeft(for: name.month, now: t) }
-            switch entry.kind {
+            var kind = entry.kind
+            if kind == .unknown && file.name != nil {
+                // Neither the listing, nor its long name, nor an lstat gave a type: opening it
+                // as a file decides (the download fails, and so the run, if it is not one).
+                kind = .file
+                file.note = "the server gives no file type: read as a regular file"
+            }
+            if kind == .file && file.name != nil && !entry.sizeKnown {
+                file.state = .refused
+                file.note = "the server gives no size for it: it cannot be downloaded safely"
+                warn("\(file.remotePath): \(file.note!)", into: &listing.warnings)
+                listing.files.append(file)
+                continue
+            }
+            switch kind {
             case .directory:
                 file.note = "directory"
-            case .symlink, .other:
+            case .symlink, .other, .unknown:
                 if file.name != nil {
                     file.state = .refused
                     file.note = entry.kind == .symlink ? "a symbolic link: not followed" : "not a regular file"
@@ -291,7 +354,15 @@ public final class Fetcher {
                     let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name)
                     return local.map { $0.size == entry.size && $0.mtime == entry.mtime } ?? false
                 }
-                if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)] {
+                if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)],
+                    !FileSystem.exists(options.archiveRoot + "/" + archiveDir + "/" + old.storedName)
+                {
+                    // Recorded, then deleted from the archive (by hand?): the archive heals while
+                    // the server still has the file.
+                    file.state = .new
+                    file.note = "recorded in the manifest but missing from the archive: fetched again"
+                    warn("\(archiveDir)/\(old.storedName) \(file.note!)", into: &listing.warnings)
+                } else if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)] {
                     if old.storedName != entry.name {
                         // X.csv and X.csv.gz are the same file: compression changes size and mtime.
                         file.state = .archived
@@ -406,6 +477,7 @@ public final class Fetcher {
         let order = Dictionary(outcome.listing.files.enumerated().map { ($1.remotePath, $0) }, uniquingKeysWith: { a, _ in a })
         outcome.fetched.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
         outcome.failed.sort { order[$0.file.remotePath, default: 0] < order[$1.file.remotePath, default: 0] }
+        outcome.unchanged.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
 
         // Months missing between the oldest and the newest archived: purged before anyone fetched them.
         for env in Environment.allCases {
@@ -494,7 +566,10 @@ public final class Fetcher {
                     continue
                 }
                 stop(e, shared: shared)
-            } catch let e as any RemoteFailure where !e.isTransient && !e.isNotFound {
+            } catch let e as any RemoteFailure where e.concernsThisPathOnly || e.isNotFound {
+                // This file only: the session is fine and the other files are still fetched.
+                failed(file, e.description, shared: shared)
+            } catch let e as any RemoteFailure where !e.isTransient {
                 stop(e, shared: shared)
             } catch is Stopped {
                 break
@@ -552,11 +627,19 @@ public final class Fetcher {
         var entry = Manifest.Entry(
             remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
             sha256: verdict.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: verdict.problems)
+        let earlier = shared.manifest.files[key]
         if verdict.replaced != nil {
-            entry.replaced = replacedCopies(of: file, known: shared.manifest.files[key]?.replaced, shared: shared)
+            entry.replaced = replacedCopies(of: file, known: earlier?.replaced, shared: shared)
+        } else {
+            entry.replaced = earlier?.replaced
         }
         shared.manifest.files[key] = entry
         shared.dirty = true
+        if verdict.identical {
+            // Same bytes under a new server mtime: not a new file, not a new month.
+            shared.outcome.unchanged.append(file)
+            return
+        }
         shared.outcome.fetched.append(file)
         shared.outcome.newMonths.insert(file.name!.month)
         onEvent(.fetched(file, sha256: verdict.sha256, replaced: verdict.replaced, problems: verdict.problems))

@@ -35,8 +35,18 @@ public struct RemoteListing: Sendable {
     public var warnings: [String] = []
     /// The month whose company file should be published by now but is not on the server.
     public var missingCurrentMonth: YearMonth?
+    /// Directories the server refused to list (permission denied, failure): skipped, the rest
+    /// fetched, and the run fails.
+    public var unlisted: [(directory: String, error: String)] = []
+    /// Archived files missing from the archive whose remote copy is gone too (manifest keys).
+    public var lost: [String] = []
 
     public init() {}
 
     public var toFetch: [File] { files.filter { $0.state == .new || $0.state == .changed } }
+
+    /// Entries named like EXP_CARDS files that cannot be archived (a symbolic link, not a regular
+    /// file, an unsafe name): the platform published them and we do not hold them, so the run fails.
+    public var unfetchable: [File] { files.filter { $0.state == .refused && $0.name != nil } }
+
 }

@@ -16,25 +16,36 @@ extension RemoteStore {
     public func openAhead(_ path: String, directory: Bool) {}
 }
 
+extension RemoteFailure {
+    public var concernsThisPathOnly: Bool { false }
+}
+
 /// How the fetcher treats a remote error: the adapter classifies its own errors.
 public protocol RemoteFailure: Error, CustomStringConvertible {
     /// The path does not exist (e.g. `/ROOT/expired` on a brand that says `/common/expired`).
     var isNotFound: Bool { get }
     /// Worth another try on a new connection (cut, stall, timeout, refused).
     var isTransient: Bool { get }
+    /// This path cannot be had (the server refused it: permission denied, failure; or the SSH
+    /// library cannot read it from this server), and other paths are still worth trying.
+    var concernsThisPathOnly: Bool { get }
 }
 
 public struct RemoteEntry: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable { case file, directory, symlink, other }
+    /// `unknown`: the server did not say (SFTP v3 makes the type optional) and asking did not tell.
+    public enum Kind: Sendable, Hashable { case file, directory, symlink, other, unknown }
     public var name: String
     public var kind: Kind
     public var size: UInt64
+    /// False when the server gives no size: 0 then means nothing.
+    public var sizeKnown: Bool
     public var mtime: Int64
 
-    public init(name: String, kind: Kind, size: UInt64, mtime: Int64) {
+    public init(name: String, kind: Kind, size: UInt64, mtime: Int64, sizeKnown: Bool = true) {
         self.name = name
         self.kind = kind
         self.size = size
+        self.sizeKnown = sizeKnown
         self.mtime = mtime
     }
 }

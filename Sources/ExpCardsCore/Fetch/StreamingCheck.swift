@@ -17,6 +17,8 @@ final class StreamingCheck: @unchecked Sendable {
     struct Verdict {
         var sha256: String
         var replaced: String?
+        /// The archive already held these bytes under this name (only the remote mtime changed).
+        var identical = false
         var problems: Int
     }
 
@@ -154,7 +156,7 @@ final class StreamingCheck: @unchecked Sendable {
         if let (download, now, syncDirectory) = handOver {
             do throws(ArchiveError) {
                 let c = try download.commit(now: now, syncDirectory: syncDirectory)
-                outcome = .success(Verdict(sha256: c.sha256, replaced: c.replaced, problems: problems))
+                outcome = .success(Verdict(sha256: c.sha256, replaced: c.replaced, identical: c.identical, problems: problems))
             } catch {
                 if case .io = error { download.discard() }
                 if case .sizeMismatch = error { download.discard() }

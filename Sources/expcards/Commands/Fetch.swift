@@ -123,13 +123,23 @@ struct FetchRunner {
         let listed = dryRun ? outcome.listing.toFetch : outcome.fetched
         for f in listed { summary += "\(verb) \(f.archiveDirectory)/\(f.entry.name) (\(f.entry.size) bytes)\n" }
         for (f, e) in outcome.failed { summary += "FAILED \(f.remotePath): \(e)\n" }
+        for (dir, e) in outcome.listing.unlisted { summary += "FAILED \(dir): cannot be listed: \(e)\n" }
+        for f in outcome.listing.unfetchable { summary += "FAILED \(f.remotePath): \(f.note ?? "refused")\n" }
+        for f in outcome.unchanged {
+            summary += "unchanged \(f.archiveDirectory)/\(f.entry.name): read again (new server mtime), same bytes as archived\n"
+        }
         // A file an interrupted run archived without recording it is listed as archived and
         // recorded now, as fetched: count it once.
         let archived = outcome.listing.files.filter { $0.state == .archived && !outcome.fetched.contains($0) }.count
-        summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(outcome.failed.count) failed"
+            + outcome.unchanged.count
+        let failures = outcome.failed.count + outcome.listing.unfetchable.count
+        summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(failures) failed"
             + " (company directory \(outcome.listing.companyDirectory ?? "none"), \(outcome.listing.shopDirectories.count) shop director\(outcome.listing.shopDirectories.count == 1 ? "y" : "ies"))\n"
         var codes: [ExitCode] = []
-        if !outcome.failed.isEmpty { codes.append(.unavailable) }
+        // Never a silent empty run: whatever the platform published and we do not hold fails it.
+        if !outcome.failed.isEmpty || !outcome.listing.unlisted.isEmpty || !outcome.listing.unfetchable.isEmpty {
+            codes.append(.unavailable)
+        }
         if requireCurrent, let month = outcome.listing.missingCurrentMonth {
             summary += "the company file of \(month) is not published yet (--require-current)\n"
             codes.append(.tempFail)
