@@ -69,11 +69,13 @@ if built; then
     exit 0
 fi
 
-# Without the trixie keys apt would refuse the Release file: say so rather than skip the check.
-gpg_keys=$(gpg --batch --no-default-keyring --keyring "$keyring" --with-colons --list-keys 2>/dev/null \
-    | awk -F: '$1 == "uid" { print $10 }')
-grep -q "13/trixie" <<<"$gpg_keys" \
-    || die "$keyring has no Debian 13 (trixie) key: apt-get install debian-archive-keyring from bookworm-updates (2023.3+deb12u2 or later)"
+# Without the trixie keys apt refuses the Release file ("NO_PUBKEY"): name the fix up front.
+# (Only where gpg is installed; apt's own check stays the one that counts.)
+no_key="$keyring has no Debian 13 (trixie) key: upgrade debian-archive-keyring (bookworm's 2023.3+deb12u2 or later has it)"
+if command -v gpg >/dev/null; then
+    gpg --batch --no-default-keyring --keyring "$keyring" --with-colons --list-keys 2>/dev/null \
+        | awk -F: '$1 == "uid" { print $10 }' | grep -q "13/trixie" || die "$no_key"
+fi
 
 apt_dir=$base/apt
 rm -rf -- "$base/src"
@@ -88,7 +90,7 @@ apt_options=(
 )
 say "apt-get update ($suite sources, private lists in $apt_dir)"
 apt-get "${apt_options[@]}" update -qq \
-    || die "apt-get update failed (is deb.debian.org reachable?)"
+    || die "apt-get update failed: is deb.debian.org reachable? (a NO_PUBKEY error: $no_key)"
 say "apt-get source libssh2/$suite"
 (cd "$base/src" && apt-get "${apt_options[@]}" source -qq "libssh2/$suite") \
     || die "apt-get source libssh2/$suite failed"
