@@ -18,6 +18,8 @@
 #   BENCH_BUDGET=840           seconds; a case that would start later is skipped (and said so)
 #   BENCH_TABLE=FILE           also write the table (Markdown) there
 #   BENCH_KEEP=1               keep the work directory (for profiling)
+#   BENCH_BIN2=FILE            a second expcards binary (e.g. make release LIBSSH2=1.11's), run in
+#                              the same rounds of the one-big-file cases, labelled with its libssh2
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
@@ -66,6 +68,11 @@ HAVE_CURL=1; { command -v curl >/dev/null && curl -V | grep -qw sftp; } || HAVE_
 
 BIN=${EXPCARDS_BIN:-$(cd "$ROOT" && swift build -c release --show-bin-path 2>/dev/null)/expcards}
 [ -x "$BIN" ] || die "no release binary at $BIN: run make bench (or swift build -c release)"
+BIN2=${BENCH_BIN2:-}
+if [ -n "$BIN2" ]; then
+    BIN2_LIBSSH2=$("$BIN2" --version 2>/dev/null | sed -n 's/.*(libssh2 \([0-9.]*\)).*/\1/p')
+    [ -n "$BIN2_LIBSSH2" ] || die "BENCH_BIN2=$BIN2 does not name its libssh2 in --version"
+fi
 
 # --- work directory and cleanup ----------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/expcards-bench.XXXXXX") || die "mktemp failed"
@@ -121,7 +128,7 @@ measure() {
     done
 }
 
-export BIN PY WORK AS_OF HERE
+export BIN BIN2 PY WORK AS_OF HERE
 
 # --- 1. parse and report -----------------------------------------------------------------
 DATA=$WORK/data
@@ -268,6 +275,9 @@ EOF3
             "expcards fetch|\"\$BIN\" fetch --config $WORK/big$sfx.yaml|0,65|rm -rf $WORK/archive-big|test \"\$(stat -c %s \$(find $WORK/archive-big -name $BIG_NAME))\" = $BIG_SIZE && cmp -s \$(find $WORK/archive-big -name $BIG_NAME) $TREE/$BIG_SHOP/expired/$BIG_NAME"
             "sftp -c aes128-ctr|sftp -q -c aes128-ctr -i $KEY $sshopts -P $p -b $WORK/big.sftp $SSH_USER@127.0.0.1|0|rm -rf $WORK/out-big; mkdir -p $WORK/out-big|cmp -s $WORK/out-big/$BIG_NAME $TREE/$BIG_SHOP/expired/$BIG_NAME"
         )
+        if [ -n "$BIN2" ]; then
+            BIG_SPECS+=("expcards fetch (libssh2 $BIN2_LIBSSH2)|\"\$BIN2\" fetch --config $WORK/big$sfx.yaml|0,65|rm -rf $WORK/archive-big|test \"\$(stat -c %s \$(find $WORK/archive-big -name $BIG_NAME))\" = $BIG_SIZE && cmp -s \$(find $WORK/archive-big -name $BIG_NAME) $TREE/$BIG_SHOP/expired/$BIG_NAME")
+        fi
         if [ "$HAVE_CURL" = 1 ]; then
             BIG_SPECS+=("curl sftp://|curl -sS --fail -u $SSH_USER: --key $KEY --pubkey $KEY.pub --hostpubsha256 $HOSTFP -o $WORK/out-big/$BIG_NAME sftp://127.0.0.1:$p$REMOTE_TREE/$BIG_SHOP/expired/$BIG_NAME|0|rm -rf $WORK/out-big; mkdir -p $WORK/out-big|cmp -s $WORK/out-big/$BIG_NAME $TREE/$BIG_SHOP/expired/$BIG_NAME")
         fi

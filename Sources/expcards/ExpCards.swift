@@ -1,4 +1,5 @@
 import ArgumentParser
+import SFTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,8 @@ struct ExpCards: AsyncParsableCommand {
 
             Report on stdout, diagnostics on stderr. See expcards(1) for the exit statuses.
             """,
-        version: "0.1.0",
+        // The libssh2 loaded at run time decides which servers the binary can talk to (1.10 or 1.11).
+        version: "0.1.0 (libssh2 \(LibSSH2.version))",
         subcommands: [Run.self, Fetch.self, List.self, Report.self, Check.self, Verify.self, Prune.self, Config.self]
     )
 

@@ -116,7 +116,9 @@ struct AuthenticationTests {
         #expect(error == .keyFileUnusable(path: missing, reason: "No such file or directory"))
     }
 
-    @Test("an RSA key is refused with an explanation of libssh2 1.10's limit")
+    @Test(
+        "an RSA key is refused with an explanation of libssh2 1.10's limit",
+        .enabled(if: !LibSSH2.isAtLeast(1, 11), "libssh2 1.11 signs RSA keys with rsa-sha2: rsaKeyWithRSASHA2 tests that"))
     func rsaKey() throws {
         let server = try makeServer()
         defer { server.stop() }
@@ -124,5 +126,22 @@ struct AuthenticationTests {
         let error = sftpError { _ = try server.connect(authentication: [.publicKey(privateKeyPath: rsa, publicKeyPath: nil, passphrase: nil)]) }
         #expect(error?.category == .authentication)
         #expect(error?.description.contains("ed25519 or ecdsa") == true, "\(String(describing: error))")
+    }
+
+    @Test(
+        "an RSA user key authenticates: libssh2 1.11 signs with rsa-sha2, which OpenSSH 9.2 requires",
+        .enabled(if: LibSSH2.isAtLeast(1, 11), "needs libssh2 1.11 (make test LIBSSH2=1.11): 1.10 signs RSA keys only with ssh-rsa (SHA-1), which OpenSSH >= 8.8 refuses"))
+    func rsaKeyWithRSASHA2() throws {
+        let server = try makeServer()
+        defer { server.stop() }
+        let rsa = try server.makeUserKey(type: "rsa")
+        let client = try server.connect(authentication: [.publicKey(privateKeyPath: rsa, publicKeyPath: nil, passphrase: nil)])
+        defer { client.close() }
+        #expect(try client.list("shop1/expired").count == 1)
+        // The server accepted this RSA key, not another identity.
+        let fingerprint = try TestSSHServer.run("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", rsa + ".pub"])
+            .split(separator: " ")[1]
+        #expect(server.log.contains("Accepted publickey for \(server.username)"), "\(server.log)")
+        #expect(server.log.contains("RSA \(fingerprint)"), "\(server.log)")
     }
 }
