@@ -328,3 +328,28 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: f.archived("\(Self.shopB)/expired/" + Self.shopBOct)) == !octoberGone)
     }
 }
+
+extension FetchTests {
+    /// A file recorded in the manifest but deleted from the archive (by hand) is fetched again
+    /// while the server still has it, with a warning; once the server no longer has it either, it
+    /// is reported as lost.
+    @Test func theArchiveHealsAFileDeletedByHandAndNamesOneThatIsLost() throws {
+        let f = try Fixture()
+        #expect(try f.expcards(["fetch"]).status == 0)
+        let local = f.archived("ROOT/expired/" + Self.companyNov)
+        let before = try TestSSHServer.sha256(ofFile: local)
+        try FileManager.default.removeItem(atPath: local)
+        let r = try f.expcards(["fetch"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.contains("ROOT/expired/\(Self.companyNov) recorded in the manifest but missing from the archive: fetched again"), "\(r)")
+        #expect(r.stdout.contains("fetched ROOT/expired/\(Self.companyNov)"), "\(r)")
+        #expect(try TestSSHServer.sha256(ofFile: local) == before)
+        #expect(try f.expcards(["verify"]).status == 0)
+
+        // Gone from both sides: lost, said on every run.
+        try FileManager.default.removeItem(atPath: local)
+        try FileManager.default.removeItem(atPath: f.server.localPath("/ROOT/expired/" + Self.companyNov))
+        let lost = try f.expcards(["fetch"])
+        #expect(lost.stderr.contains("ROOT/expired/\(Self.companyNov) is recorded in the manifest but missing from the archive, and the server no longer has it: lost"), "\(lost)")
+    }
+}
