@@ -333,7 +333,14 @@ public final class TestProFTPDServer: @unchecked Sendable {
             "SFTPCompression off",
         ]
         lines += options.hostKeyTypes.map { "SFTPHostKey \(hostKeyPath($0))" }
-        if isChrooted { lines += ["User nobody", "Group nogroup", "DefaultRoot ~"] }
+        if isChrooted {
+            lines += ["User nobody", "Group nogroup", "DefaultRoot ~"]
+        } else {
+            // Not root: proftpd must be told to stay the user it is (and cannot chroot).
+            let user = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "nobody"
+            let group = getgrgid(getegid()).map { String(cString: $0.pointee.gr_name) } ?? "nogroup"
+            lines += ["User \(user)", "Group \(group)"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
