@@ -156,6 +156,9 @@ public final class TestProFTPDServer: @unchecked Sendable {
         }
     }
 
+    /// How many SSH sessions logged in so far.
+    public var logins: Int { acceptedAuthenticationMethods.count }
+
     // MARK: Fixture tree
 
     /// The path a client uses for an absolute path of the served tree ("/ROOT/expired").

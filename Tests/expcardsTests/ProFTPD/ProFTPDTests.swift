@@ -124,6 +124,25 @@ struct ProFTPDTests {
         #expect(try Manifest.load(root: f.archive) == manifest)
     }
 
+    /// Several connections at once, each a proftpd session: every file once, byte-identical.
+    @Test func parallelFetchOpensEachFileOnce() throws {
+        let f = try Fixture()
+        let r = try f.expcards(["fetch", "--parallel", "3"])
+        #expect(r.status == 0, "\(r)\n\(f.server.log)")
+        #expect(r.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"), "\(r)")
+        #expect(f.server.logins == 3, "\(f.server.log)")
+        #expect(f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(), "\(f.server.log)")
+        for file in Self.files {
+            let path = f.archived(file.archived)
+            guard FileManager.default.fileExists(atPath: path) else {
+                Issue.record("\(file.archived) not archived\n\(r)")
+                continue
+            }
+            #expect(try sha256Hex(ofFile: path) == (try TestSSHServer.sha256(ofFile: f.server.localPath(file.remote))), "\(file.archived)")
+        }
+        #expect(try f.expcards(["verify"]).status == 0)
+    }
+
     @Test func listShowsEveryFileAndReportReadsTheArchive() throws {
         let f = try Fixture()
         let before = try f.expcards(["list", "--format", "json"])
@@ -179,6 +198,13 @@ struct ProFTPDTests {
         let second = try f.expcards(["list"])
         #expect(second.status == 0, "\(second)\n\(f.server.log)")
         #expect(f.server.acceptedAuthenticationMethods == ["publickey", "publickey"], "\(f.server.log)")
+        // An RSA key: libssh2 1.10 signs only ssh-rsa (SHA-1), which OpenSSH ≥ 8.8 refuses and
+        // mod_sftp accepts; libssh2 1.11 signs rsa-sha2, which both accept.
+        let rsa = try f.server.makeUserKey(type: "rsa")
+        try f.writeConfig(identityFile: rsa)
+        let third = try f.expcards(["list"])
+        #expect(third.status == 0, "\(third)\n\(f.server.log)")
+        #expect(f.server.acceptedAuthenticationMethods.count == 3, "\(f.server.log)")
         // A key the server does not know: refused, exit 77, nothing fetched.
         let stranger = try f.server.makeUserKey(authorize: false)
         try FileManager.default.removeItem(atPath: f.archive)
