@@ -42,6 +42,9 @@ extension TestProFTPDServer {
             "SFTPCompression off",
         ]
         lines += options.hostKeyTypes.map { "SFTPHostKey \(hostKeyPath($0))" }
+        for directory in options.deniedDirectories {
+            lines += ["<Directory \(localPath(directory))>", "  <Limit ALL>", "    DenyAll", "  </Limit>", "</Directory>"]
+        }
         if isChrooted {
             lines += ["User nobody", "Group nogroup", "DefaultRoot ~"]
         } else {

@@ -32,8 +32,12 @@ public final class TestProFTPDServer: @unchecked Sendable {
 
     public struct Options: Sendable {
         public var hostKeyTypes: [HostKeyType]
-        public init(hostKeyTypes: [HostKeyType] = HostKeyType.allCases) {
+        /// Directories of the served tree ("/87654321/expired") that proftpd refuses to list or
+        /// read (`<Limit ALL> DenyAll`): the client gets "permission denied" (status 3).
+        public var deniedDirectories: [String]
+        public init(hostKeyTypes: [HostKeyType] = HostKeyType.allCases, deniedDirectories: [String] = []) {
             self.hostKeyTypes = hostKeyTypes
+            self.deniedDirectories = deniedDirectories
         }
     }
 
