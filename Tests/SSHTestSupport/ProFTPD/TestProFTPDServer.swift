@@ -160,6 +160,12 @@ public final class TestProFTPDServer: @unchecked Sendable {
         }
     }
 
+    /// How many requests of one kind (`READDIR`, `OPEN`, `STAT`, ...) the server answered so far.
+    public func requestCount(_ command: String) -> Int {
+        let text = (try? String(contentsOfFile: requestLogPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.hasPrefix(command + "|") }.count
+    }
+
     /// How many SSH sessions logged in so far.
     public var logins: Int { acceptedAuthenticationMethods.count }
 

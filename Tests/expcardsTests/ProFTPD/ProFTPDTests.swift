@@ -171,6 +171,24 @@ struct ProFTPDTests {
         #expect(!october.stdout.contains("PROBLEMS"), "\(october)")
     }
 
+    /// mod_sftp answers READDIR about 26 entries (5 KiB) at a time: 4,000 names take some 150
+    /// replies, and every one must be listed.
+    @Test func aLargeDirectoryIsListedCompletely() throws {
+        let f = try Fixture()
+        let names = (0..<4000).map { String(format: "202611.EXP_CARDS.COMPANY-WITH-A-LONG-NAME-%04d.P.csv", $0) }
+        for name in names {
+            let path = f.server.localPath("/ROOT/expired/" + name)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CLI.CLIError(description: "cannot write \(path)") }
+        }
+        let r = try f.expcards(["list", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)\n\(f.server.log.suffix(2000))")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr)")
+        let listed = Set(rows.compactMap { ($0["path"] as? String).map { ($0 as NSString).lastPathComponent } })
+        #expect(listed.isSuperset(of: names), "\(names.count - listed.intersection(names).count) of \(names.count) names missing")
+        #expect(rows.count == names.count + Self.files.count + 1, "\(rows.count) rows")
+        #expect(f.server.requestCount("READDIR") > 100, "the listing came in many replies")
+    }
+
     @Test func passwordAuthentication() throws {
         let f = try Fixture()
         try f.writeConfig(password: f.server.password)
