@@ -133,7 +133,7 @@ public final class TestProFTPDServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Everything the server logged so far (its messages, mod_sftp's, the transfers), for a failing test.
+    /// Everything the server logged so far (its messages, mod_sftp's, every request), for a failing test.
     public var log: String {
         [logPath, sftpLogPath, requestLogPath].map { path in
             "--- \((path as NSString).lastPathComponent)\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
@@ -160,7 +160,7 @@ public final class TestProFTPDServer: @unchecked Sendable {
         }
     }
 
-    /// How many requests of one kind (`READDIR`, `OPEN`, `STAT`, ...) the server answered so far.
+    /// How many requests of one kind (`READDIR`, `OPEN`, `STAT`, ...) the server received so far.
     public func requestCount(_ command: String) -> Int {
         let text = (try? String(contentsOfFile: requestLogPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").filter { $0.hasPrefix(command + "|") }.count
