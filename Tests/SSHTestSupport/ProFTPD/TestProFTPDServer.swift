@@ -35,9 +35,12 @@ public final class TestProFTPDServer: @unchecked Sendable {
         /// Directories of the served tree ("/87654321/expired") that proftpd refuses to list or
         /// read (`<Limit ALL> DenyAll`): the client gets "permission denied" (status 3).
         public var deniedDirectories: [String]
-        public init(hostKeyTypes: [HostKeyType] = HostKeyType.allCases, deniedDirectories: [String] = []) {
+        /// Sent before authentication (SSH_MSG_USERAUTH_BANNER, `SFTPDisplayBanner`).
+        public var banner: String?
+        public init(hostKeyTypes: [HostKeyType] = HostKeyType.allCases, deniedDirectories: [String] = [], banner: String? = nil) {
             self.hostKeyTypes = hostKeyTypes
             self.deniedDirectories = deniedDirectories
+            self.banner = banner
         }
     }
 
@@ -111,6 +114,7 @@ public final class TestProFTPDServer: @unchecked Sendable {
             try fm.createDirectory(atPath: root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             try fm.createDirectory(atPath: authorizedKeysDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
             try writeUserFiles()
+            if let banner = options.banner { try writeScratchFile("banner", banner, mode: 0o644) }
             try TestSSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", userPrivateKeyPath])
             try authorize(publicKeyPath: userPrivateKeyPath + ".pub")
             for type in options.hostKeyTypes {

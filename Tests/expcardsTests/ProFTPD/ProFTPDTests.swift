@@ -189,6 +189,21 @@ struct ProFTPDTests {
         #expect(f.server.requestCount("READDIR") > 100, "the listing came in many replies")
     }
 
+    /// A login banner (many hardened servers send one) neither stops the run nor reaches stdout.
+    @Test func aLoginBannerIsNoObstacle() throws {
+        let banner = "AUTHORIZED USE ONLY \(TestSSHServer.randomToken(6))\n"
+        let f = try Fixture(serverOptions: .init(banner: banner))
+        let r = try f.expcards(["fetch"])
+        #expect(r.status == 0, "\(r)\n\(f.server.log)")
+        #expect(r.stdout.contains("\(Self.files.count) files fetched"), "\(r)")
+        #expect(!r.stdout.contains(banner.trimmingCharacters(in: .newlines)), "\(r)")
+        // The premise: OpenSSH's client shows the banner this server sends.
+        let sftp = try CLI.spawn(
+            ["-b", "/dev/null", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(f.server.knownHostsPath)", "-i", f.server.userPrivateKeyPath,
+             "-P", String(f.server.port), "\(f.server.username)@127.0.0.1"], program: "/usr/bin/sftp").wait(timeout: 30)
+        #expect(sftp.stderr.contains(banner.trimmingCharacters(in: .newlines)), "\(sftp)\n\(f.server.log)")
+    }
+
     @Test func passwordAuthentication() throws {
         let f = try Fixture()
         try f.writeConfig(password: f.server.password)
