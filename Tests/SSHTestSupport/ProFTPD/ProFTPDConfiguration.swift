@@ -42,6 +42,7 @@ extension TestProFTPDServer {
             "SFTPCompression off",
         ]
         lines += options.hostKeyTypes.map { "SFTPHostKey \(hostKeyPath($0))" }
+        if let limit = options.maxSessionsPerUser { lines.append("MaxClientsPerUser \(limit)") }
         if options.banner != nil { lines.append("SFTPDisplayBanner \(workDirectory)/banner") }
         for directory in options.deniedDirectories {
             lines += ["<Directory \(localPath(directory))>", "  <Limit ALL>", "    DenyAll", "  </Limit>", "</Directory>"]

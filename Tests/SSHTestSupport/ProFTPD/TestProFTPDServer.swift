@@ -37,10 +37,16 @@ public final class TestProFTPDServer: @unchecked Sendable {
         public var deniedDirectories: [String]
         /// Sent before authentication (SSH_MSG_USERAUTH_BANNER, `SFTPDisplayBanner`).
         public var banner: String?
-        public init(hostKeyTypes: [HostKeyType] = HostKeyType.allCases, deniedDirectories: [String] = [], banner: String? = nil) {
+        /// At most this many sessions of the user at once (`MaxClientsPerUser`); later logins are refused.
+        public var maxSessionsPerUser: Int?
+        public init(
+            hostKeyTypes: [HostKeyType] = HostKeyType.allCases, deniedDirectories: [String] = [], banner: String? = nil,
+            maxSessionsPerUser: Int? = nil
+        ) {
             self.hostKeyTypes = hostKeyTypes
             self.deniedDirectories = deniedDirectories
             self.banner = banner
+            self.maxSessionsPerUser = maxSessionsPerUser
         }
     }
 

@@ -143,6 +143,20 @@ struct ProFTPDTests {
         #expect(try f.expcards(["verify"]).status == 0)
     }
 
+    /// A server that allows one session per user refuses the extra connections after their
+    /// login: the first connection fetches their files, and the run succeeds.
+    @Test func parallelFetchFromAOneSessionServerFetchesEverything() throws {
+        let f = try Fixture(serverOptions: .init(maxSessionsPerUser: 1))
+        let r = try f.expcards(["fetch", "--parallel", "3"])
+        #expect(r.status == 0, "\(r)\n\(f.server.log)")
+        #expect(r.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"), "\(r)")
+        #expect(f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(), "\(f.server.log)")
+        #expect(try f.expcards(["verify"]).status == 0)
+        // The premise: the server did refuse the extra sessions, and expcards said so.
+        #expect(f.server.log.contains("Connection refused (MaxClientsPerUser 1)"), "\(f.server.log)")
+        #expect(r.stderr.contains("an extra connection could not be opened"), "\(r)")
+    }
+
     @Test func listShowsEveryFileAndReportReadsTheArchive() throws {
         let f = try Fixture()
         let before = try f.expcards(["list", "--format", "json"])
