@@ -1,9 +1,14 @@
 # expcards — build, test, install.  `make test` is what CI runs (.ci/run), then the same against libssh2 1.11.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# The last line builds libssh2 1.11 from Debian 13's source package (`make libssh2`).
+# The libssh2 line builds libssh2 1.11 from Debian 13's source package (`make libssh2`).
 APT_PACKAGES := libssh2-1-dev zlib1g-dev openssh-server python3 python3-dateutil python3-paramiko pkg-config groff-base \
+  proftpd-core proftpd-mod-crypto \
   debian-archive-keyring dpkg-dev gcc make libssl-dev
+# Packages whose service the tests start themselves: installing them must not leave a daemon
+# running system-wide (proftpd would listen on port 21).
+NO_SERVICE_PACKAGES := proftpd-core
+NO_SERVICE_NAMES := proftpd
 
 # LIBSSH2 empty: the system's libssh2 (1.10 on Debian 12), in SwiftPM's .build.
 # LIBSSH2=1.11: libssh2 1.11, in its own .build-libssh2-1.11 so the two builds never mix; on
@@ -30,6 +35,10 @@ DEBUG_BIN = $(SCRATCH)/debug/expcards
 all: build
 
 # Installs the system packages the build and the tests need, when missing.
+# Debian starts a package's service on install: while installing, a policy-rc.d (the hook
+# invoke-rc.d and deb-systemd-invoke ask) refuses NO_SERVICE_NAMES, unless one already governs
+# (Docker images ship one that refuses everything). Afterwards those services are stopped and
+# disabled, so nothing listens on port 21 now or after a reboot; tests start their own proftpd.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -37,7 +46,20 @@ deps:
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  echo "Installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  policy=/usr/sbin/policy-rc.d; ours=""; \
+	  if [ ! -e $$policy ]; then \
+	    ours=$$policy; trap 'rm -f "$$ours"' EXIT; \
+	    printf '#!/bin/sh\n# expcards make deps: no service of these packages starts on install.\nfor a; do case "$$a" in %s) exit 101;; esac; done\nexit 0\n' \
+	      "$$(echo $(NO_SERVICE_NAMES) $(addsuffix .service,$(NO_SERVICE_NAMES)) | tr ' ' '|')" > $$policy; \
+	    chmod 755 $$policy; \
+	  fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  for p in $(NO_SERVICE_PACKAGES); do case " $$missing " in *" $$p "*) \
+	    for s in $(NO_SERVICE_NAMES); do \
+	      if [ -d /run/systemd/system ]; then systemctl disable --now $$s.service >/dev/null 2>&1; \
+	      else update-rc.d $$s disable >/dev/null 2>&1; [ -x /etc/init.d/$$s ] && /etc/init.d/$$s stop >/dev/null 2>&1; fi; \
+	    done;; esac; \
+	  done; exit 0; \
 	else \
 	  echo "Missing Debian packages. Run as root:"; \
 	  echo "  apt-get install -y$$missing"; exit 1; \
