@@ -27,6 +27,10 @@ struct ExpCards: AsyncParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         // A closed pipe (| head) ends the output quietly.
         signal(SIGPIPE, SIG_IGN)
+        // Card data and the password are in memory: no core dump, and no ptrace by other users.
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+        _ = setDumpable(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0)
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
@@ -39,3 +43,8 @@ struct ExpCards: AsyncParsableCommand {
         }
     }
 }
+
+/// glibc's `prctl(2)`, which the Glibc module does not export (it is variadic in C; every
+/// argument here is a full register-sized integer, as the kernel reads them).
+@_silgen_name("prctl")
+private func setDumpable(_ option: Int32, _ arg2: UInt, _ arg3: UInt, _ arg4: UInt, _ arg5: UInt) -> Int32

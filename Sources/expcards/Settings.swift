@@ -71,7 +71,7 @@ struct Settings {
             do {
                 file = ConfigReader(provider: try await FileProvider<YAMLSnapshot>(filePath: FilePath(configPath)))
             } catch {
-                throw Error(description: "configuration file \(configPath) is not valid YAML: \(error)")
+                throw Error(description: yamlError(configPath, "\(error)"))
             }
             s.configFile = configPath
         }
@@ -190,6 +190,37 @@ struct Settings {
         }
         if let path = s.passphraseFile.value { s.passphrase = try readSecret(path, what: "passphrase") }
         return s
+    }
+
+    /// A YAML syntax error, told without a byte of the file: the YAML library quotes the line it
+    /// stopped at, which may hold a password. Its fixed texts are kept; any line of its message
+    /// found in the file (the quote) and the caret under it are dropped; the line's key is named.
+    static func yamlError(_ path: String, _ libraryText: String) -> String {
+        let content = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let kept = libraryText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { line in
+            !line.isEmpty && !line.allSatisfy { $0 == "^" || $0 == " " } && !content.contains(line)
+        }
+        var text = "configuration file \(path) is not valid YAML"
+        let numbers = libraryText.firstMatch(of: /line (\d+), column (\d+)/).map { (Int($0.1), Int($0.2)) }
+            ?? libraryText.firstMatch(of: /^(\d+):(\d+):/).map { (Int($0.1), Int($0.2)) }
+        if case let (line?, column?)? = numbers {
+            text += " at line \(line), column \(column)"
+            let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
+            if line >= 1, line <= lines.count, let key = lines[line - 1].split(separator: ":").first?.trimmingCharacters(in: .whitespaces),
+                !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+            {
+                text += " (key '\(key)')"
+            }
+        }
+        var reason = kept.map { $0.replacing(#/^\d+:\d+: error: /#, with: "").replacing(#/:$/#, with: "") }.joined(separator: "; ")
+        // And should the library ever quote a value without its line: no secret's text passes.
+        for line in content.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased().contains("pass") || parts[0].lowercased().contains("secret") else { continue }
+            let value = parts[1].trimmingCharacters(in: .whitespaces)
+            if value.count >= 3 { reason = reason.replacingOccurrences(of: value, with: "…") }
+        }
+        return text + (reason.isEmpty ? "" : ": " + reason) + " (the line itself is not shown: it may hold a secret)"
     }
 
     private static func envName(_ key: String) -> String {
