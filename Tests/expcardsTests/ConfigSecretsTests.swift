@@ -52,3 +52,37 @@ import Testing
         #expect(r.stderr.contains("at line 2, column 11 (key 'password')"), "\(r)")
     }
 }
+
+extension ConfigSecretsTests {
+    /// While a run waits on the network with the password in memory, it can leave no core dump:
+    /// RLIMIT_CORE is 0 and the process is not dumpable (its /proc files then belong to root,
+    /// which a test can only see when it does not run as root).
+    @Test func aRunningProcessLeavesNoCoreDump() throws {
+        // A listener that never speaks: the run waits for the SSH banner until its timeout.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0)
+        try #require(listen(fd, 4) == 0)
+        withUnsafeMutablePointer(to: &addr) { _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let running = try CLI.spawn(
+            ["fetch", "--host", "127.0.0.1", "--port", String(port), "--user", "acme", "--timeout", "5", "--retries", "0",
+             "--insecure-accept-any-host-key", "--archive", dir + "/archive"],
+            environment: ["EXPCARDS_PASSWORD": Self.secret])
+        // Past its start-up: it has warned about the insecure mode and now waits for the banner.
+        for _ in 0..<200 where !((try? String(contentsOfFile: running.dir + "/stderr", encoding: .utf8)) ?? "").contains("NOT checked") {
+            usleep(20_000)
+        }
+        let limits = (try? String(contentsOfFile: "/proc/\(running.pid)/limits", encoding: .utf8)) ?? ""
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        _ = running.wait(timeout: 30)
+        #expect(fields.count >= 6 && fields[4] == "0" && fields[5] == "0", "core limit: \(line)")
+    }
+}
