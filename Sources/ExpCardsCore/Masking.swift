@@ -32,12 +32,27 @@ public enum Masking {
         return out + rest
     }
 
-    /// A file problem with the name (field 3) or e-mail (field 4) it quotes masked.
+    /// A file problem with what it quotes of a record masked. The name (field 3) and e-mail
+    /// (field 4) are masked as in the report; any other excerpt is shown only when it cannot hold
+    /// buyer data (digits and date or amount punctuation; an alias or record code of letters and
+    /// digits), since a quote left open in one field swallows the rest of the line.
     public static func problem(_ p: Problem) -> Problem {
-        guard p.line > 0, p.field == 3 || p.field == 4, let found = p.found else { return p }
+        // Only a quoted excerpt (`"…"`) holds bytes of the file; counts and kinds do not.
+        guard p.line > 0, let found = p.found, found.hasPrefix("\"") else { return p }
         var masked = p
-        if let (before, token, after) = nextQuoted(Substring(found)) {
-            masked.found = before + remasked(token, asName: p.field == 3) + after
+        if p.field == 3 || p.field == 4 {
+            if let (before, token, after) = nextQuoted(Substring(found)) {
+                masked.found = before + remasked(token, asName: p.field == 3) + after
+            }
+            return masked
+        }
+        let raw = unescape(Substring(found))
+        let harmless: (Unicode.Scalar) -> Bool = { c in
+            c.isASCII && (c.properties.numericType != nil || "/-+.:".unicodeScalars.contains(c)
+                || (p.field <= 2 && (c.properties.isAlphabetic || c == "_")))
+        }
+        if raw.unicodeScalars.count > 40 || !raw.unicodeScalars.allSatisfy(harmless) || found.contains("… (") {
+            masked.found = "\(raw.utf8.count) bytes, not shown (--mask)"
         }
         return masked
     }

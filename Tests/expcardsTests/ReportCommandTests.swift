@@ -64,3 +64,32 @@ import Testing
         #expect(missing.status == 78, "\(missing)")
     }
 }
+
+/// `--mask` holds in problem excerpts too: a quote opened in the alias field and never closed
+/// quotes the rest of the line, names and e-mails included.
+@Suite struct MaskedProblemTests {
+    @Test(arguments: ["text", "json", "csv"])
+    func aProblemExcerptCarriesNoBuyerDataUnderMask(format: String) throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/202611.EXP_CARDS.ACME.P.csv"
+        try """
+            00;EXP_CARDS;P;20261101;040000
+            02;"abc123;Dupont Durant;durant@e-mail.com;20261231;0
+            02;def456;Axel Kant;kant@e-mail.com;2026123;0
+            02;ghi789;Zoé Martin;zoe@example.fr;20261231;0
+            01;3;20261101;040000
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["report", "--as-of", "2026-11-01", "--mask", "--format", format, path])
+        #expect(r.status == 65, "\(r)")
+        for secret in ["Dupont", "Durant", "durant@", "Kant", "kant@", "Zoé", "zoe@"] {
+            #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret), "\(secret) leaked in \(format):\n\(r)")
+        }
+        if format != "csv" {
+            // What is harmless stays, so the problem can still be found.
+            #expect(r.stdout.contains("2026123"), "\(r)")
+            #expect(r.stdout.contains("40 bytes, not"), "\(r)")
+        }
+    }
+}
