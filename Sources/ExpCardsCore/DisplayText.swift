@@ -13,6 +13,19 @@ public func displaySafe(_ text: String) -> String {
     return out
 }
 
+/// `displaySafe` for a message of several lines: every scalar that acts on the display is
+/// escaped but the line feed. What the command-line front end writes as text (diagnostics,
+/// summaries) goes through it, so a server message, a remote file name or a file's bytes can
+/// neither move the cursor, retitle the terminal nor reverse the text that follows.
+public func displaySafeLines(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0 != "\n" && needsEscape($0) }) else { return text }
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if scalar != "\n" && needsEscape(scalar) { out += escapedForDisplay(scalar) } else { out.unicodeScalars.append(scalar) }
+    }
+    return out
+}
+
 /// Scalars that act on the display rather than show: the one list `escapedForDisplay`,
 /// `displaySafe` and the JSON writer escape.
 func needsEscape(_ scalar: Unicode.Scalar) -> Bool {

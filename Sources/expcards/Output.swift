@@ -1,3 +1,5 @@
+import ExpCardsCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,7 +9,9 @@ import Darwin
 /// Report on stdout, diagnostics on stderr, written whole with write(2) so lines from the
 /// progress display and the log never interleave mid-line.
 enum Output {
-    static func stdout(_ text: String) { write(1, text) }
+    /// Text for a person (summaries, headlines): outside text in it is neutralised, line feeds
+    /// kept. Reports, already escaped by their renderers (and coloured), go through `stdout(bytes:)`.
+    static func stdout(_ text: String) { write(1, displaySafeLines(text)) }
 
     static func stdout(bytes: [UInt8]) {
         bytes.withUnsafeBytes { buf in
@@ -22,7 +26,11 @@ enum Output {
             }
         }
     }
-    static func stderr(_ text: String) { write(2, text) }
+    /// Diagnostics: neutralised like `stdout(_:)`.
+    static func stderr(_ text: String) { write(2, displaySafeLines(text)) }
+
+    /// Terminal control sequences of our own (the progress line), written as they are.
+    static func stderrControl(_ text: String) { write(2, text) }
 
     private static func write(_ fd: Int32, _ text: String) {
         var text = text

@@ -353,3 +353,20 @@ extension FetchTests {
         #expect(lost.stderr.contains("ROOT/expired/\(Self.companyNov) is recorded in the manifest but missing from the archive, and the server no longer has it: lost"), "\(lost)")
     }
 }
+
+extension FetchTests {
+    /// A remote file name with a right-to-left override (U+202E) and an ESC sequence is printed
+    /// escaped wherever it appears: fetch's log and summary, list.
+    @Test func outsideTextInRemoteNamesIsNeutralisedOnStdoutAndStderr() throws {
+        let f = try Fixture()
+        try f.server.write("/ROOT/expired/202611.EXP_CARDS.R\u{202E}LO.P.csv", Samples.company(month: "202611", aliases: [("alias-r", "20261130")]))
+        try f.server.write("/ROOT/expired/note\u{1B}]0;pwned\u{07}.txt", "x\n")
+        for args in [["fetch", "-v"], ["list"], ["list", "-v"], ["fetch", "-v"]] {
+            let r = try f.expcards(args)
+            for raw in ["\u{202E}", "\u{1B}]", "\u{07}"] {
+                #expect(!r.stdout.contains(raw) && !r.stderr.contains(raw), "\(args): raw \(raw.unicodeScalars.first!.value) printed:\n\(r)")
+            }
+            if args == ["list"] { #expect(r.stdout.contains(#"\u{202E}"#), "\(r)") }
+        }
+    }
+}

@@ -177,14 +177,14 @@ final class Progress: @unchecked Sendable {
         let elapsed = max(0.001, Date().timeIntervalSince(started))
         let rate = Double(bytes - from) / elapsed
         let eta = rate > 0 ? Int(Double(total - min(bytes, total)) / rate) : 0
-        let line = String(format: "%@  %.1f/%.1f MB  %.1f MB/s  ETA %ds", String(name.suffix(50)), Double(bytes) / 1e6, Double(total) / 1e6, rate / 1e6, eta)
-        Output.stderr("\r\u{1B}[K" + line)
+        let line = String(format: "%@  %.1f/%.1f MB  %.1f MB/s  ETA %ds", displaySafe(String(name.suffix(50))), Double(bytes) / 1e6, Double(total) / 1e6, rate / 1e6, eta)
+        Output.stderrControl("\r\u{1B}[K" + line)
         shown = true
     }
 
     func clear() {
         guard shown else { return }
-        Output.stderr("\r\u{1B}[K")
+        Output.stderrControl("\r\u{1B}[K")
         shown = false
     }
 }
