@@ -3,7 +3,9 @@ import Logging
 import SFTP
 
 /// Adapts the SFTP library to the fetcher's `RemoteStore`: the one place that knows both.
-final class SFTPRemoteStore: RemoteStore {
+/// `@unchecked Sendable`: it wraps a libssh2 session (a C handle), which the fetcher hands from
+/// thread to thread under a lock and uses from one thread at a time.
+final class SFTPRemoteStore: RemoteStore, @unchecked Sendable {
     let client: SFTPClient
 
     init(configuration: SFTPConfiguration, logger: Logger) throws {

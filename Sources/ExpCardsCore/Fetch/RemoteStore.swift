@@ -1,6 +1,6 @@
 /// What the fetcher needs from a server: list a directory, download a file from an offset.
 /// The executable adapts the SFTP library to it; the core knows nothing of SSH.
-public protocol RemoteStore: AnyObject {
+public protocol RemoteStore: AnyObject, Sendable {
     func list(_ path: String) throws -> [RemoteEntry]
     /// Streams the file from `offset` to its end into `sink`; rethrows the sink's errors as they are.
     /// `size` is the size the listing gave (no need to ask the server again); a file that turns
@@ -21,7 +21,7 @@ extension RemoteFailure {
 }
 
 /// How the fetcher treats a remote error: the adapter classifies its own errors.
-public protocol RemoteFailure: Error, CustomStringConvertible {
+public protocol RemoteFailure: Error, Sendable, CustomStringConvertible {
     /// The path does not exist (e.g. `/ROOT/expired` on a brand that says `/common/expired`).
     var isNotFound: Bool { get }
     /// Worth another try on a new connection (cut, stall, timeout, refused).

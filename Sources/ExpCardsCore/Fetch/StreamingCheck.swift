@@ -13,6 +13,8 @@ import Foundation
 ///
 /// Bytes an earlier run already downloaded are read from the partial file first, through a
 /// descriptor opened before any rename.
+/// `@unchecked Sendable`: its state is guarded by a pthread mutex (a C handle), shared by the
+/// downloading thread and the check's thread.
 final class StreamingCheck: @unchecked Sendable {
     struct Verdict {
         var sha256: String
@@ -29,8 +31,10 @@ final class StreamingCheck: @unchecked Sendable {
     private let queueLimit: Int
     private let onCommit: (Result<Verdict, ArchiveError>) -> Void
 
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
+    // On the heap: Swift does not promise a stored property a stable address, which a pthread
+    // mutex and condition need. (Synchronization's Mutex has no condition variable to wait on.)
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `mutex`.
     private var chunks: [[UInt8]] = []
     private var head = 0
@@ -59,8 +63,10 @@ final class StreamingCheck: @unchecked Sendable {
         self.onCommit = onCommit
         prefixLeft = resumedFrom
         prefixFD = resumedFrom > 0 ? open(partPath, O_RDONLY | O_CLOEXEC) : -1
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        changed.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
         let thread = Thread { [self] in run() }
         thread.stackSize = 4 << 20
         thread.start()
@@ -68,13 +74,15 @@ final class StreamingCheck: @unchecked Sendable {
 
     deinit {
         if prefixFD >= 0 { close(prefixFD) }
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
     }
 
     private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return body()
     }
 
@@ -82,11 +90,11 @@ final class StreamingCheck: @unchecked Sendable {
     func feed(_ bytes: UnsafeRawBufferPointer) {
         let copy = [UInt8](bytes)
         locked {
-            while queued >= queueLimit && !parsed && !cancelled { pthread_cond_wait(&changed, &mutex) }
+            while queued >= queueLimit && !parsed && !cancelled { pthread_cond_wait(changed, mutex) }
             if parsed || cancelled { return }
             chunks.append(copy)
             queued += copy.count
-            pthread_cond_broadcast(&changed)
+            pthread_cond_broadcast(changed)
         }
     }
 
@@ -94,7 +102,7 @@ final class StreamingCheck: @unchecked Sendable {
     func cancel() {
         locked {
             cancelled = true
-            pthread_cond_broadcast(&changed)
+            pthread_cond_broadcast(changed)
         }
     }
 
@@ -106,7 +114,7 @@ final class StreamingCheck: @unchecked Sendable {
             self.now = now
             self.syncDirectory = syncDirectory
             ended = true
-            pthread_cond_broadcast(&changed)
+            pthread_cond_broadcast(changed)
         }
     }
 
@@ -114,7 +122,7 @@ final class StreamingCheck: @unchecked Sendable {
     @discardableResult
     func waitForCommit() -> Result<Verdict, ArchiveError> {
         locked {
-            while result == nil { pthread_cond_wait(&changed, &mutex) }
+            while result == nil { pthread_cond_wait(changed, mutex) }
             return result!
         }
     }
@@ -147,8 +155,8 @@ final class StreamingCheck: @unchecked Sendable {
             parsed = true
             chunks = []
             queued = 0
-            pthread_cond_broadcast(&changed)
-            while !ended && !cancelled { pthread_cond_wait(&changed, &mutex) }
+            pthread_cond_broadcast(changed)
+            while !ended && !cancelled { pthread_cond_wait(changed, mutex) }
             guard !cancelled, let download else { return nil }
             return (download, now, syncDirectory)
         }
@@ -169,7 +177,7 @@ final class StreamingCheck: @unchecked Sendable {
         locked {
             result = outcome
             self.download = nil
-            pthread_cond_broadcast(&changed)
+            pthread_cond_broadcast(changed)
         }
     }
 
@@ -183,9 +191,9 @@ final class StreamingCheck: @unchecked Sendable {
             }
             throw .unreadable(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "partial file shorter than expected")
         }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while chunks.isEmpty && !ended && !cancelled { pthread_cond_wait(&changed, &mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while chunks.isEmpty && !ended && !cancelled { pthread_cond_wait(changed, mutex) }
         if cancelled { throw .unreadable(path: path, reason: "download abandoned") }
         guard !chunks.isEmpty else { return 0 }
         let n = chunks[0].withUnsafeBytes { chunk in
@@ -198,7 +206,7 @@ final class StreamingCheck: @unchecked Sendable {
             queued -= chunks[0].count
             chunks.removeFirst()
             head = 0
-            pthread_cond_broadcast(&changed)
+            pthread_cond_broadcast(changed)
         }
         return n
     }
