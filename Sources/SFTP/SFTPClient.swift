@@ -225,7 +225,7 @@ public final class SFTPClient {
         to sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> UInt64 {
         let (session, sftp) = try live()
-        let handle = try openHandle(path, directory: false, session, sftp, operation: "opening \(path)")
+        var handle = try openHandle(path, directory: false, session, sftp, operation: "opening \(path)")
         startOpenAhead(session, sftp)
         defer { closeLater(handle, session) }
 
@@ -243,6 +243,8 @@ public final class SFTPClient {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         var total: UInt64 = 0
+        // Set once the server is seen capping its READ replies: one request in flight at a time.
+        var oneRequestAtATime = false
         while true {
             // libssh2 keeps up to 4 × the asked size in flight: asking for 2 MB on a 200 kB file
             // sends ~280 useless requests and waits for all their replies. Ask for a quarter of
@@ -254,18 +256,23 @@ public final class SFTPClient {
                 let wanted = ((left + 1 + 3) / 4 + 29_999) / 30_000 * 30_000
                 ask = Int(min(UInt64(capacity), wanted))
             }
+            if oneRequestAtATime { ask = Self.singleRequestBuffer }
             let count = libssh2_sftp_read(handle, buffer.assumingMemoryBound(to: CChar.self), ask)
             if count == 0 { break }
             if count < 0 {
                 let error = failure(session, sftp, path: path, operation: "reading \(path) at byte \(offset + total)")
-                if case .sftp(_, .other(0), _) = error, !LibSSH2.handlesShortReads {
-                    // libssh2 1.10 loses track of its pipelined READs when a reply carries less
-                    // than asked (allowed by SFTP), and ends up reporting an "OK" status as an error.
-                    broken = true  // its read-ahead replies may still be on the way
-                    throw SFTPError.libraryLimitation(
-                        path: path,
-                        detail: "the server answered a READ with fewer bytes than asked (it caps its replies), which libssh2 "
-                            + "\(LibSSH2.version) cannot handle; build expcards with libssh2 1.11 (make libssh2 && make install LIBSSH2=1.11)")
+                if case .sftp(_, .other(0), _) = error, !oneRequestAtATime {
+                    // A server may answer a READ with fewer bytes than asked (SFTP allows it).
+                    // libssh2 (1.10 and 1.11) then finds its next pipelined reply at an offset it
+                    // did not expect and fails with no server status (0). Its bytes not yet
+                    // handed over are dropped with it: start again from the last byte we got, on
+                    // a new handle, with one request in flight, which libssh2 follows.
+                    logger.info("\(path): the server sends fewer bytes than asked per READ; reading it one request at a time")
+                    libssh2_sftp_close_handle(handle)
+                    handle = try openHandle(path, directory: false, session, sftp, operation: "reopening \(path)")
+                    libssh2_sftp_seek64(handle, offset + total)
+                    oneRequestAtATime = true
+                    continue
                 }
                 throw error
             }
@@ -281,6 +288,10 @@ public final class SFTPClient {
         }
         return total
     }
+
+    /// libssh2 keeps up to 4 × the buffer in flight, in requests of at most 30000 bytes: a
+    /// quarter of that keeps exactly one request in flight.
+    static let singleRequestBuffer = 7_500
 
     // MARK: Overlapping round trips
 

@@ -22,8 +22,6 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
     case sftp(path: String, status: SFTPStatus, message: String)
     /// Any other libssh2 failure, with libssh2's last-error text.
     case ssh(code: Int32, message: String, operation: String)
-    /// The linked libssh2 cannot do what this server needs for this one path; `detail` names the fix.
-    case libraryLimitation(path: String, detail: String)
 
     /// Coarse classes a command-line front end maps to exit statuses.
     public enum Category: Sendable, Equatable {
@@ -45,7 +43,7 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
         case .hostKeyUnknown, .hostKeyMismatch, .knownHostsUnreadable, .knownHostsMalformed: .hostKey
         case .authenticationFailed, .keyFileUnusable: .authentication
         case .sftp: .remoteFile
-        case .ssh, .libraryLimitation: .protocolError
+        case .ssh: .protocolError
         }
     }
 
@@ -93,8 +91,6 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path): \(status)" + (message.isEmpty ? "" : " (\(message))")
         case let .ssh(code, message, operation):
             return "SSH error while \(operation): \(message) (libssh2 error \(code))"
-        case let .libraryLimitation(path, detail):
-            return "\(path): \(detail)"
         }
     }
 

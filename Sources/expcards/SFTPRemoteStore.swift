@@ -44,11 +44,8 @@ extension SFTPError: RemoteFailure {
     public var isTransient: Bool { category == .network }
 
     public var concernsThisPathOnly: Bool {
-        switch self {
-        case .sftp(_, let status, _): status != .noSuchFile
-        case .libraryLimitation: true
-        default: false
-        }
+        if case .sftp(_, let status, _) = self { return status != .noSuchFile }
+        return false
     }
 }
 
