@@ -14,7 +14,8 @@ enum Failure {
             }
         case let e as ArchiveError:
             switch e {
-            case .io, .corruptManifest: return .ioError
+            case .io, .corruptManifest, .symlink, .notRegular, .unsafeName, .tooLarge: return .ioError
+            case .insecureArchive: return .config
             case .locked: return .tempFail
             case .sizeMismatch: return .unavailable
             }

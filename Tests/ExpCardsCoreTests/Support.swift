@@ -92,3 +92,8 @@ func guideFixture(_ name: String) -> String {
     let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     return (try? String(contentsOf: tests.appendingPathComponent("Fixtures/guide/" + name), encoding: .utf8)) ?? ""
 }
+
+/// `path` opened as an archive directory (created if missing).
+func archiveDirectory(_ path: String) throws -> ArchiveDirectory {
+    try #require(try ArchiveDirectory.openRoot(path, create: true))
+}

@@ -1,36 +1,115 @@
-/// What the archive holds on disk, for `report` and `verify`.
+/// What the archive holds on disk, walked through `ArchiveDirectory` (no link followed), for
+/// `report`, `prune` and `verify`.
+///
+/// The layout: `<root>/manifest.json`, `<root>/.lock`, and the files under `<root>/<dir>/` or
+/// `<root>/<dir>/<dir>/` (`ArchivePath.relativeDirectory`: `ROOT/expired/<file>`); hidden files
+/// beside them are partial downloads (`.<name>.<version>.part`) or the manifest's temporary file.
 public enum ArchiveContents {
+    public struct Entry: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            /// A visible regular file in an archive directory.
+            case file
+            /// A partial download or a temporary file, left by a run that did not finish.
+            case partial
+            /// The archive's own file (`manifest.json`, `.lock`).
+            case own
+            /// A symbolic link: never followed.
+            case symlink
+            /// Anything else: a FIFO, a device, a directory or hidden file out of the layout.
+            case unknown(String)
+        }
+        /// Relative to the root: `ROOT/expired`, or "" for the root itself.
+        public var directory: String
+        public var name: String
+        public var kind: Kind
+        public var size: UInt64
+        public var mtime: Int64
+
+        public var relativePath: String { directory.isEmpty ? name : directory + "/" + name }
+    }
+
+    /// Every entry of the archive, sorted by path. Directories are entered only when they are
+    /// real directories (never through a link) and at most two levels deep.
+    public static func scan(_ archive: ArchiveDirectory) throws(ArchiveError) -> [Entry] {
+        var out: [Entry] = []
+        try scan(archive, relative: "", depth: 0, into: &out)
+        return out.sorted { $0.relativePath < $1.relativePath }
+    }
+
+    private static func scan(_ dir: ArchiveDirectory, relative: String, depth: Int, into out: inout [Entry]) throws(ArchiveError) {
+        for name in try dir.names() {
+            guard let info = dir.info(name) else { continue }  // gone meanwhile
+            var entry = Entry(directory: relative, name: name, kind: .file, size: info.size, mtime: info.mtime)
+            switch info.kind {
+            case .symlink:
+                entry.kind = .symlink
+            case .other:
+                entry.kind = .unknown("not a regular file (a FIFO, device or socket)")
+            case .directory:
+                if depth < 2 && ArchivePath.isSafeComponent(name) {
+                    guard let sub = try dir.subdirectory(name, create: false) else { continue }
+                    try scan(sub, relative: relative.isEmpty ? name : relative + "/" + name, depth: depth + 1, into: &out)
+                    continue
+                }
+                entry.kind = .unknown("a directory outside the archive's layout")
+            case .regular:
+                if depth == 0 {
+                    if name == Manifest.fileName || name == ArchiveLock.fileName {
+                        entry.kind = .own
+                    } else if name.hasPrefix("." + Manifest.fileName + ".tmp-") {
+                        entry.kind = .partial
+                    } else {
+                        entry.kind = .unknown("a file outside the archive's directories")
+                    }
+                } else if name.hasPrefix(".") {
+                    entry.kind = partialFileName(name) != nil ? .partial : .unknown("a hidden file expcards did not write")
+                } else {
+                    entry.kind = .file
+                }
+            }
+            out.append(entry)
+        }
+    }
+
+    /// The file a partial download is of (`.X.csv.<version>.part` → `X.csv`), or nil.
+    public static func partialFileName(_ entry: String) -> String? {
+        guard entry.hasPrefix("."), entry.hasSuffix(".part") else { return nil }
+        let inner = entry.dropFirst().dropLast(5)
+        guard let dot = inner.lastIndex(of: "."), dot != inner.startIndex else { return nil }
+        let name = String(inner[..<dot])
+        return ArchiveDownload.isPartial(entry, of: name) ? name : nil
+    }
+
+    /// The file name a kept earlier version is of (`X.csv.replaced-<UTC>` → `X.csv`).
+    public static func originalName(_ name: String) -> String {
+        let bytes = Array(name.utf8), marker = Array(".replaced-".utf8)
+        guard bytes.count >= marker.count else { return name }
+        for i in 0...(bytes.count - marker.count) where bytes[i..<(i + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<i], as: UTF8.self)
+        }
+        return name
+    }
+
     /// Every file in `<root>/<dir>/expired/` that a report may read: not hidden (partial
     /// downloads, the lock, temporary files) and not a kept earlier version (`.replaced-`).
-    public static func reportableFiles(root: String) -> [String] {
-        allFiles(root: root).filter { path in
-            let name = FileSystem.base(of: path)
-            return !name.contains(".replaced-")
-        }
-    }
-
-    /// Every visible file under `<root>/*/expired/`, sorted.
-    public static func allFiles(root: String) -> [String] {
+    /// Absolute paths, sorted; none when there is no archive. A link anywhere in the archive is
+    /// refused (`.symlink`), as is a FIFO or device: nothing is read through one.
+    public static func reportableFiles(root: String) throws(ArchiveError) -> [String] {
+        guard let archive = try ArchiveDirectory.openRoot(root, create: false) else { return [] }
         var out: [String] = []
-        for top in FileSystem.list(root) where !top.hasPrefix(".") {
-            let dir = root + "/" + top + "/expired"
-            for name in FileSystem.list(dir) where !name.hasPrefix(".") {
-                if FileSystem.size(dir + "/" + name) != nil { out.append(dir + "/" + name) }
+        for entry in try scan(archive) {
+            switch entry.kind {
+            case .symlink: throw .symlink(path: archive.pathOf(entry.relativePath))
+            case .unknown where entry.directory.hasSuffix("/expired"):
+                throw .notRegular(path: archive.pathOf(entry.relativePath))
+            case .file:
+                let parts = entry.directory.split(separator: "/")
+                if parts.count == 2 && parts[1] == "expired" && !entry.name.contains(".replaced-") {
+                    out.append(archive.pathOf(entry.relativePath))
+                }
+            default: break
             }
         }
-        return out.sorted()
-    }
-
-    /// Removes a file of the archive (for `prune`).
-    public static func remove(_ path: String) throws(ArchiveError) {
-        if unlinkFile(path) != 0 { throw FileSystem.fail(path, "delete") }
+        return out
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-private func unlinkFile(_ p: String) -> Int32 { unlink(p) }
-#elseif canImport(Darwin)
-import Darwin
-private func unlinkFile(_ p: String) -> Int32 { unlink(p) }
-#endif

@@ -8,17 +8,21 @@ import Crypto
 /// One file being downloaded into the archive, crash-safely.
 ///
 /// The bytes go to a hidden partial file in the final directory, named after the remote size and
-/// mtime (`.<name>.<size>-<mtime>.part`), so an interrupted download resumes on the next try only
-/// when the remote file is unchanged. `commit` checks the size, gives the file the remote mtime,
-/// fsyncs, keeps any earlier version as `<name>.replaced-<UTC>`, renames into place and fsyncs
-/// the directory: a file is never visible under its final name until it is complete. The remote
-/// mtime on a complete file is what lets a later run recognise a file renamed into place just
-/// before a crash, before the manifest recorded it.
+/// mtime plus a random part (`.<name>.<size>-<mtime>-<random>.part`, created with `O_EXCL`), so
+/// an interrupted download resumes on the next try only when the remote file is unchanged, and
+/// no one can plant the file it will write to. `commit` checks the size, gives the file the
+/// remote mtime, fsyncs, keeps any earlier version as `<name>.replaced-<UTC>`, renames into place
+/// and fsyncs the directory: a file is never visible under its final name until it is complete.
+/// The remote mtime on a complete file is what lets a later run recognise a file renamed into
+/// place just before a crash, before the manifest recorded it. Every operation is relative to the
+/// directory's descriptor and follows no link (`ArchiveDirectory`).
 public final class ArchiveDownload {
-    public let directory: String
+    public let directory: ArchiveDirectory
     public let name: String
     public let expectedSize: UInt64
-    public let partPath: String
+    public let partName: String
+    /// For messages.
+    public var partPath: String { directory.pathOf(partName) }
     /// Bytes already on disk (resumed) plus written.
     public private(set) var offset: UInt64 = 0
     /// Bytes this run found already downloaded.
@@ -30,26 +34,33 @@ public final class ArchiveDownload {
     private var hasher = SHA256()
 
     /// - Parameters:
-    ///   - directory: absolute final directory (created 0700).
+    ///   - directory: the final directory, open.
     ///   - name: the remote file name (already checked safe).
-    public init(directory: String, name: String, remoteSize: UInt64, remoteMtime: Int64) throws(ArchiveError) {
-        try FileSystem.makeDirectories(directory)
+    public init(in directory: ArchiveDirectory, name: String, remoteSize: UInt64, remoteMtime: Int64) throws(ArchiveError) {
         self.directory = directory
         self.name = name
         self.expectedSize = remoteSize
         self.remoteMtime = remoteMtime
-        let partName = ".\(name).\(remoteSize)-\(remoteMtime).part"
-        partPath = directory + "/" + partName
+        let version = ".\(name).\(remoteSize)-\(remoteMtime)"
         // Partial data of another version of the file is useless: restart. Only this name's
-        // (`.<name>.<size>-<mtime>.part`, no dot in the middle): `.X.csv.gz.<…>.part` is another
+        // (`.<name>.<version>.part`, no dot in the version): `.X.csv.gz.<…>.part` is another
         // file's, maybe being written by another connection.
-        for stale in FileSystem.list(directory) where stale != partName && Self.isPartial(stale, of: name) {
-            unlink(directory + "/" + stale)
+        var resumable: String?
+        for entry in try directory.names() where Self.isPartial(entry, of: name) {
+            if resumable == nil && Self.isPartial(entry, version: version) && directory.info(entry)?.kind == .regular {
+                resumable = entry
+            } else {
+                unlinkat(directory.fd, entry, 0)
+            }
         }
-        let fd = open(partPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw FileSystem.fail(partPath, "create") }
+        let fd: Int32
+        if let resumable {
+            fd = try directory.openForUpdate(resumable)
+            partName = resumable
+        } else {
+            (fd, partName) = try directory.createUnique(prefix: version + "-", suffix: ".part")
+        }
         self.fd = fd
-        fchmod(fd, 0o600)
         var st = stat()
         fstat(fd, &st)
         var existing = UInt64(max(0, st.st_size))
@@ -77,6 +88,11 @@ public final class ArchiveDownload {
         resumedFrom = existing
     }
 
+    /// A new descriptor of the partial file for reading from its start (its own offset), or -1.
+    func openPartForReading() -> Int32 {
+        openat(directory.fd, partName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    }
+
     deinit {
         if fd >= 0 { close(fd) }
     }
@@ -89,6 +105,19 @@ public final class ArchiveDownload {
         return !version.contains(UInt8(ascii: "."))
     }
 
+    /// Whether `entry` is a partial file of exactly `version` (`.<name>.<size>-<mtime>`): with a
+    /// random part (`-<16 hex>`), or without (as earlier versions named them).
+    static func isPartial(_ entry: String, version: String) -> Bool {
+        guard entry.hasPrefix(version), entry.hasSuffix(".part") else { return false }
+        let rest = Array(entry.utf8.dropFirst(version.utf8.count).dropLast(5))
+        if rest.isEmpty { return true }
+        return rest.count == 17 && rest[0] == UInt8(ascii: "-") && rest.dropFirst().allSatisfy { isHexDigit($0) }
+    }
+
+    private static func isHexDigit(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)
+    }
+
     /// Appends bytes (the SFTP layer's sink).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         var done = 0
@@ -96,7 +125,7 @@ public final class ArchiveDownload {
             let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileSystem.fail(partPath, "write")
+                throw ArchiveDirectory.fail(partPath, "write")
             }
             done += n
         }
@@ -115,7 +144,7 @@ public final class ArchiveDownload {
     /// Removes the partial data (after a local write failure: on a full disk, keeping it helps no one).
     public func discard() {
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(partPath)
+        unlinkat(directory.fd, partName, 0)
     }
 
     /// What `commit` did.
@@ -134,36 +163,35 @@ public final class ArchiveDownload {
     /// (which makes the rename durable) to the caller, who may batch it.
     public func commit(now: Int64, syncDirectory: Bool = true) throws(ArchiveError) -> Committed {
         guard offset == expectedSize else {
-            throw .sizeMismatch(path: directory + "/" + name, expected: expectedSize, actual: offset)
+            throw .sizeMismatch(path: directory.pathOf(name), expected: expectedSize, actual: offset)
         }
         var times = [timespec(tv_sec: Int(remoteMtime), tv_nsec: 0), timespec(tv_sec: Int(remoteMtime), tv_nsec: 0)]
-        if futimens(fd, &times) != 0 { throw FileSystem.fail(partPath, "set the time of") }
-        if fsync(fd) != 0 { throw FileSystem.fail(partPath, "fsync") }
+        if futimens(fd, &times) != 0 { throw ArchiveDirectory.fail(partPath, "set the time of") }
+        if fsync(fd) != 0 { throw ArchiveDirectory.fail(partPath, "fsync") }
         close(fd)
         fd = -1
-        let digest = hasher.finalize().map { byte in
-            let h = String(byte, radix: 16)
-            return h.count == 1 ? "0" + h : h
-        }.joined()
-        let final = directory + "/" + name
+        let digest = hexDigest(hasher.finalize())
         var replaced: String?
         var identical = false
-        if FileSystem.exists(final) {
-            identical = (try? sha256Hex(ofFile: final)) == digest
+        if let existing = directory.info(name) {
+            guard existing.kind == .regular else {
+                throw existing.kind == .symlink ? .symlink(path: directory.pathOf(name)) : .notRegular(path: directory.pathOf(name))
+            }
+            identical = (try? directory.sha256Hex(of: name)) == digest
             if !identical {
                 // Nothing is ever overwritten: the earlier version stays beside the new one.
                 var candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))"
                 var n = 1
-                while FileSystem.exists(directory + "/" + candidate) {
+                while directory.info(candidate) != nil {
                     n += 1
                     candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))-\(n)"
                 }
-                try FileSystem.rename(final, directory + "/" + candidate)
+                try directory.rename(name, to: candidate)
                 replaced = candidate
             }
         }
-        try FileSystem.rename(partPath, final)
-        if syncDirectory { try FileSystem.fsyncDirectory(directory) }
+        try directory.rename(partName, to: name)
+        if syncDirectory { try directory.sync() }
         return Committed(sha256: digest, replaced: replaced, identical: identical)
     }
 }
@@ -174,21 +202,10 @@ public final class ArchiveDownload {
 private func startWriteback(_ fd: Int32, _ offset: off_t, _ count: off_t, _ flags: UInt32) -> Int32
 #endif
 
-/// SHA-256 of a file, hex (for `verify`).
+/// SHA-256 of a file, hex, following the path as given (for files outside the archive, and tests).
 public func sha256Hex(ofFile path: String) throws(ArchiveError) -> String {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileSystem.fail(path, "open") }
+    guard fd >= 0 else { throw ArchiveDirectory.fail(path, "open") }
     defer { close(fd) }
-    var hasher = SHA256()
-    var buf = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw FileSystem.fail(path, "read")
-        }
-        if n == 0 { break }
-        buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-    }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return try ArchiveDirectory.sha256Hex(fd: fd, path: path)
 }

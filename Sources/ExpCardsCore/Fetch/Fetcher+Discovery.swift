@@ -94,8 +94,7 @@ extension Fetcher {
         for (key, entry) in manifest.files.sorted(by: { $0.key < $1.key }) where !onServer.contains(key) {
             let directory = String(key.split(separator: "/").dropLast().joined(separator: "/"))
             guard listedDirectories.contains(directory) else { continue }
-            let path = options.archiveRoot + "/" + directory + "/" + entry.storedName
-            if !FileSystem.exists(path) {
+            if !archive.exists(directory, entry.storedName) {
                 listing.lost.append(key)
                 warn("\(directory)/\(entry.storedName) is recorded in the manifest but missing from the archive, and the server no longer has it: lost", into: &listing.warnings)
             }
@@ -230,11 +229,11 @@ extension Fetcher {
                 // version of a changed file, too: the manifest still describes the old one.
                 // (A stat only where the manifest does not settle it: not for every archived file.)
                 func inPlace() -> Bool {
-                    let local = FileSystem.sizeAndMtime(options.archiveRoot + "/" + archiveDir + "/" + entry.name)
+                    let local = archive.regularFile(archiveDir, entry.name)
                     return local.map { $0.size == entry.size && $0.mtime == entry.mtime } ?? false
                 }
                 if let old = manifest.files[Manifest.key(directory: archiveDir, name: name)],
-                    !FileSystem.exists(options.archiveRoot + "/" + archiveDir + "/" + old.storedName)
+                    !archive.exists(archiveDir, old.storedName)
                 {
                     // Recorded, then deleted from the archive (by hand?): the archive heals while
                     // the server still has the file.

@@ -98,13 +98,13 @@ extension Fetcher {
     /// Downloads one file into its partial file while the parser checks it, then hands it to the
     /// check's thread for the commit. `next` is opened ahead on the server.
     func download(_ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection, shared: Shared) throws -> StreamingCheck {
-        let directory = options.archiveRoot + "/" + file.archiveDirectory
+        let directory = try archive.directory(file.archiveDirectory)
         return try withRetries(connection, file: file) {
             let download = try ArchiveDownload(
-                directory: directory, name: file.entry.name, remoteSize: file.entry.size, remoteMtime: file.entry.mtime)
+                in: directory, name: file.entry.name, remoteSize: file.entry.size, remoteMtime: file.entry.mtime)
             emit(.started(file, resumeFrom: download.offset))
             let check = StreamingCheck(
-                name: file.name!, path: directory + "/" + file.entry.name, partPath: download.partPath, resumedFrom: download.offset,
+                name: file.name!, path: directory.pathOf(file.entry.name), resuming: download,
                 queueLimit: 8 << 20, onCommit: committed(file, shared: shared))
             do {
                 if download.offset < file.entry.size {
@@ -114,7 +114,7 @@ extension Fetcher {
                         if download.offset + UInt64(bytes.count) > file.entry.size {
                             // The file grew during the download: stop rather than archive a mix.
                             throw ArchiveError.sizeMismatch(
-                                path: directory + "/" + file.entry.name, expected: file.entry.size,
+                                path: directory.pathOf(file.entry.name), expected: file.entry.size,
                                 actual: download.offset + UInt64(bytes.count))
                         }
                         try download.write(bytes)

@@ -32,9 +32,9 @@ extension Fetcher {
         let files = shared.state.withLock { $0.outcome.listing.files.filter { $0.note == Self.unrecordedNote } }
         for file in files {
             guard let name = file.name else { continue }
-            let directory = options.archiveRoot + "/" + file.archiveDirectory
-            let path = directory + "/" + file.entry.name
-            let sha = try sha256Hex(ofFile: path)
+            let directory = try archive.directory(file.archiveDirectory)
+            let path = directory.pathOf(file.entry.name)
+            guard let sha = try directory.sha256Hex(of: file.entry.name) else { throw ArchiveError.io(path: path, operation: "open", reason: "gone") }
             let problems = ExpCardsParser.parse(path: path).problems.count
             let key = Manifest.key(directory: file.archiveDirectory, name: name)
             var entry = Manifest.Entry(
@@ -47,7 +47,7 @@ extension Fetcher {
                     s.outcome.warnings += warnings
                 }
                 s.manifest.files[key] = entry
-                s.unsyncedDirectories.insert(directory)
+                s.unsyncedDirectories.insert(file.archiveDirectory)
                 s.dirty = true
                 s.outcome.fetched.append(file)
                 s.outcome.newMonths.insert(name.month)
@@ -65,9 +65,9 @@ extension Fetcher {
         let t = now()
         try shared.state.withLock { (s: inout SharedState) throws(ArchiveError) in
             guard s.dirty, force || t - s.lastSave >= options.manifestInterval else { return }
-            for dir in s.unsyncedDirectories.sorted() { try FileSystem.fsyncDirectory(dir) }
+            for dir in s.unsyncedDirectories.sorted() { try archive.directory(dir).sync() }
             s.unsyncedDirectories = []
-            try s.manifest.save(root: options.archiveRoot)
+            try s.manifest.save(to: archive.get())
             s.dirty = false
             s.lastSave = t
         }
@@ -110,8 +110,8 @@ extension Fetcher {
     /// before its save may have kept one the manifest never heard of.
     func replacedCopies(of file: RemoteListing.File, known: [String]?) -> (copies: [String]?, warnings: [String]) {
         let known = known ?? []
-        let directory = options.archiveRoot + "/" + file.archiveDirectory
-        let kept = FileSystem.list(directory).filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
+        let names = (try? archive.directory(file.archiveDirectory).names()) ?? []
+        let kept = names.filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
         let warnings = kept.map { "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \($0)" }
         let all = known + kept
         return (all.isEmpty ? nil : all, warnings)

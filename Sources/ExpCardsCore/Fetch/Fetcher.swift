@@ -74,6 +74,8 @@ public final class Fetcher: Sendable {
     /// Serialises `onEvent` (called from several threads), and nothing else: the downloaders'
     /// state has its own lock (`Shared`), never held while an event is handled.
     private let eventOrder = Mutex(())
+    /// The archive, opened once, relative to which every file is reached.
+    let archive: ArchiveHandle
 
     /// - Parameters:
     ///   - connect: opens a new connection (called again after a transient fault, and once
@@ -87,6 +89,7 @@ public final class Fetcher: Sendable {
         self.now = now
         self.onEvent = onEvent
         main = Connection(connect)
+        archive = ArchiveHandle(root: options.archiveRoot)
     }
 
     /// One connection, reopened after a fault. Used by one thread at a time; the lock only
@@ -141,7 +144,7 @@ public final class Fetcher: Sendable {
     /// once) and non-transient remote errors; transient ones are retried, then recorded per file.
     public func run() throws -> Outcome {
         var outcome = Outcome()
-        let manifest = try Manifest.load(root: options.archiveRoot)
+        let manifest = try Manifest.load(from: archive.get())
         // Extra connections (`parallel`) list their share of the directories, then download
         // their share of the files.
         let helpers = (1..<max(1, options.parallel)).map { _ in Connection(connect) }

@@ -50,19 +50,19 @@ final class StreamingCheck: @unchecked Sendable {
     /// - Parameters:
     ///   - name: the file's EXP_CARDS name (its kind decides the parse).
     ///   - path: for messages (the final path).
-    ///   - resumedFrom: bytes already in `partPath`, to parse before the fed ones.
+    ///   - download: its bytes already on disk (resumed) are parsed before the fed ones.
     ///   - onCommit: called on the check's thread with the outcome of `commit`, before
     ///     `waitForCommit` returns it (not called for a cancelled download).
     init(
-        name: ExpCardsFileName, path: String, partPath: String, resumedFrom: UInt64, queueLimit: Int = 32 << 20,
+        name: ExpCardsFileName, path: String, resuming download: ArchiveDownload, queueLimit: Int = 32 << 20,
         onCommit: @escaping (Result<Verdict, ArchiveError>) -> Void = { _ in }
     ) {
         self.name = name
         self.path = path
         self.queueLimit = queueLimit
         self.onCommit = onCommit
-        prefixLeft = resumedFrom
-        prefixFD = resumedFrom > 0 ? open(partPath, O_RDONLY | O_CLOEXEC) : -1
+        prefixLeft = download.offset
+        prefixFD = download.offset > 0 ? download.openPartForReading() : -1
         mutex.initialize(to: pthread_mutex_t())
         changed.initialize(to: pthread_cond_t())
         pthread_mutex_init(mutex, nil)

@@ -70,7 +70,8 @@ struct FetchRunner {
 
     func run() throws -> Result {
         let root = settings.archive.value
-        let lock = try ArchiveLock(root: root)
+        let archive = try ArchiveDirectory.openRoot(root, create: true)!
+        let lock = try ArchiveLock(archive: archive)
         defer { withExtendedLifetime(lock) {} }
         if connection.insecureAcceptAnyHostKey {
             logger.warning("--insecure-accept-any-host-key: the server's identity is NOT checked; anyone on the path can read your password and the cardholders' data")
@@ -144,7 +145,7 @@ struct FetchRunner {
             summary += "the company file of \(month) is not published yet (--require-current)\n"
             codes.append(.tempFail)
         }
-        let manifest = try Manifest.load(root: root)
+        let manifest = try Manifest.load(from: archive)
         if outcome.fetched.contains(where: { f in (manifest.files[Manifest.key(directory: f.archiveDirectory, name: f.name!)]?.problems ?? 0) > 0 }) {
             codes.append(.dataError)
         }

@@ -7,10 +7,13 @@ struct Prune: AsyncParsableCommand {
         abstract: "Delete archived files of months older than a retention period.",
         discussion: """
             For data-retention rules on cardholder data: deletes the archived files (and their \
-            earlier versions and manifest entries) whose month is more than MONTHS months before \
-            the current month. Nothing is ever deleted otherwise.
+            earlier versions, partial downloads and manifest entries) whose month is more than \
+            MONTHS months before the current month, and every partial download left for more \
+            than a day. Each deletion is printed as it happens, and the manifest is updated \
+            before each one. Nothing is ever deleted otherwise.
 
-            Exit status: 0; 74 when a file cannot be deleted; 75 when another run holds the lock.
+            Exit status: 0; 74 when a file cannot be deleted or the archive holds a symbolic \
+            link; 75 when another run holds the lock; 78 when the archive directory is not safe.
 
             Examples:
               expcards prune --older-than 13 --dry-run
@@ -34,30 +37,21 @@ struct Prune: AsyncParsableCommand {
     func run() async throws {
         do {
             let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: ProcessInfo.processInfo.environment)
-            let root = settings.archive.value
-            let lock = try ArchiveLock(root: root)
+            let root = try ArchiveDirectory.openRoot(settings.archive.value, create: true)!
+            let lock = try ArchiveLock(archive: root)
             defer { withExtendedLifetime(lock) {} }
-            var manifest = try Manifest.load(root: root)
             let cutoff = YearMonth(Day.todayUTC()).adding(months: -olderThan)
-            var out = ""
-            var count = 0
-            for path in ArchiveContents.allFiles(root: root) {
-                let base = String(path.split(separator: "/").last ?? "")
-                let original = base.components(separatedBy: ".replaced-")[0]
-                guard let name = ExpCardsFileName(original), name.month < cutoff else { continue }
-                out += (dryRun ? "would delete " : "deleted ") + path + "\n"
-                count += 1
-                if !dryRun { try ArchiveContents.remove(path) }
+            let pruner = Pruner(archive: root, cutoff: cutoff, now: Int64(Date().timeIntervalSince1970))
+            func line(_ verb: String, _ d: Pruner.Deletion) -> String { verb + d.path + (d.note.map { " (\($0))" } ?? "") + "\n" }
+            let count: Int
+            if dryRun {
+                let plan = try pruner.plan()
+                for d in plan { Output.stdout(line("would delete ", d)) }
+                count = plan.count
+            } else {
+                count = try pruner.run { Output.stdout(line("deleted ", $0)) }
             }
-            if !dryRun {
-                manifest.files = manifest.files.filter { key, _ in
-                    let base = String(key.split(separator: "/").last ?? "")
-                    return (ExpCardsFileName(base)?.month).map { $0 >= cutoff } ?? true
-                }
-                try manifest.save(root: root)
-            }
-            out += "\(count) file\(count == 1 ? "" : "s") of months before \(cutoff) \(dryRun ? "would be " : "")deleted\n"
-            Output.stdout(out)
+            Output.stdout("\(count) file\(count == 1 ? "" : "s") of months before \(cutoff) or abandoned \(dryRun ? "would be " : "")deleted\n")
         } catch {
             throw Failure.exit(error)
         }

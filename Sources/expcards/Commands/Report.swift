@@ -75,7 +75,11 @@ struct ReportRunner {
         if files.isEmpty {
             // From the archive: paths relative to it read better in the report (ROOT/expired/…).
             let root = settings.archive.value
-            paths = ArchiveContents.reportableFiles(root: root).map { String($0.dropFirst(root.count + 1)) }
+            do {
+                paths = try ArchiveContents.reportableFiles(root: root).map { String($0.dropFirst(root.count + 1)) }
+            } catch {
+                return Failure.exit(error)
+            }
             if !FileManager.default.changeCurrentDirectoryPath(root) { paths = [] }
         }
         let selection = ReportSelection(

@@ -43,9 +43,14 @@ struct Run: AsyncParsableCommand {
         } catch {
             throw Failure.exit(error)
         }
-        let monthsBefore = Set(ArchiveContents.reportableFiles(root: settings.archive.value).compactMap {
-            ExpCardsFileName(String($0.split(separator: "/").last ?? ""))?.month
-        })
+        let monthsBefore: Set<YearMonth>
+        do {
+            monthsBefore = Set(try ArchiveContents.reportableFiles(root: settings.archive.value).compactMap {
+                ExpCardsFileName(String($0.split(separator: "/").last ?? ""))?.month
+            })
+        } catch {
+            throw Failure.exit(error)
+        }
         var fetchCode = ExitCode.success
         var headline: String?
         var newMonth = false

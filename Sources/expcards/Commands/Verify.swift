@@ -6,10 +6,14 @@ struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-hash every archived file against the manifest.",
         discussion: """
-            Reports every file whose SHA-256 or size differs from the manifest, every file the \
-            manifest lists that is missing, and every file in the archive it does not list.
+            Reports every file whose SHA-256 differs from the manifest (CHANGED), every file the \
+            manifest lists that is missing (MISSING), every file in the archive it does not list \
+            (UNLISTED), symbolic links and special files, never followed nor opened (REFUSED), \
+            anything else expcards did not write (UNKNOWN), and partial downloads (PARTIAL, not \
+            a difference).
 
-            Exit status: 0 when all match, 65 on any difference, 74 when the archive cannot be read.
+            Exit status: 0 when all match, 65 on any difference, 74 when the archive or its \
+            manifest cannot be read, 78 when the archive directory is not safe.
             """
     )
 
@@ -19,35 +23,16 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         do {
             let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: ProcessInfo.processInfo.environment)
-            let root = settings.archive.value
-            let manifest = try Manifest.load(root: root)
-            var out = ""
-            var bad = 0
-            var listed = Set<String>()
-            for (key, entry) in manifest.files.sorted(by: { $0.key < $1.key }) {
-                let dir = String(key[..<(key.lastIndex(of: "/") ?? key.startIndex)])
-                let path = root + "/" + dir + "/" + entry.storedName
-                listed.insert(path)
-                for old in entry.replaced ?? [] { listed.insert(root + "/" + dir + "/" + old) }
-                guard FileManager.default.fileExists(atPath: path) else {
-                    out += "MISSING \(path)\n"
-                    bad += 1
-                    continue
-                }
-                let digest = try sha256Hex(ofFile: path)
-                if digest != entry.sha256 {
-                    out += "CHANGED \(path): SHA-256 \(digest), manifest \(entry.sha256)\n"
-                    bad += 1
-                } else if !logging.quiet {
-                    out += "OK      \(path)\n"
-                }
+            guard let root = try ArchiveDirectory.openRoot(settings.archive.value, create: false) else {
+                throw ArchiveError.io(path: settings.archive.value, operation: "verify the archive", reason: "no such directory")
             }
-            for path in ArchiveContents.allFiles(root: root) where !listed.contains(path) {
-                out += "UNLISTED \(path)\n"
-                bad += 1
+            let summary = try Verifier.verify(root) { finding in
+                if finding.status != .ok || !logging.quiet { Output.stdout(finding.line + "\n") }
             }
-            out += "\(manifest.files.count) file\(manifest.files.count == 1 ? "" : "s") in the manifest, \(bad) difference\(bad == 1 ? "" : "s")\n"
-            Output.stdout(out)
+            let n = summary.listed, bad = summary.differences
+            var last = "\(n) file\(n == 1 ? "" : "s") in the manifest, \(bad) difference\(bad == 1 ? "" : "s")"
+            if summary.partials > 0 { last += ", \(summary.partials) partial file\(summary.partials == 1 ? "" : "s")" }
+            Output.stdout(last + "\n")
             if bad > 0 { throw ExitCode.dataError }
         } catch {
             throw Failure.exit(error)
