@@ -47,20 +47,28 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         guard !path.isEmpty else { throw .io(path: path, operation: "open the archive", reason: "empty path") }
         if create { try makeParents(path) }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT && !create { return nil }
-            throw fail(path, "open the archive directory")
-        }
-        let dir = ArchiveDirectory(fd: fd, path: path)
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail(path, "stat") }
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT && !create { return nil }
+            // Another user's directory this one may not even open: say whose it is.
+            guard e == EACCES, stat(path, &st) == 0, st.st_uid != geteuid() else { throw fail(path, "open the archive directory", e) }
+        } else {
+            guard fstat(fd, &st) == 0 else {
+                let e = errno
+                close(fd)
+                throw fail(path, "stat", e)
+            }
+        }
         if st.st_uid != geteuid() {
+            if fd >= 0 { close(fd) }
             let owner = getpwuid(st.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(st.st_uid)"
             let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
             throw .insecureArchive(
                 path: path, reason: "it belongs to \(owner), not to the user running expcards (\(me))",
                 fix: "chown \(me) \(shellQuoted(path))")
         }
+        let dir = ArchiveDirectory(fd: fd, path: path)
         if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
             throw .insecureArchive(
                 path: path, reason: "group or others may write to it (mode \(String(st.st_mode & 0o7777, radix: 8)))",

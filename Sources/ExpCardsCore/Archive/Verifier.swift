@@ -26,7 +26,7 @@ public enum Verifier {
 
         /// One line: the status padded to a column, the path, the detail.
         public var line: String {
-            status.rawValue + String(repeating: " ", count: max(1, 9 - status.rawValue.count)) + path + (detail.map { ": " + $0 } ?? "")
+            status.rawValue + String(repeating: " ", count: max(1, 8 - status.rawValue.count)) + path + (detail.map { ": " + $0 } ?? "")
         }
     }
 
