@@ -146,6 +146,11 @@ import Glibc
         #expect(try s.expcards(["verify"]).status == 78)
         chmod(s.archive, 0o755)
         #expect(try s.expcards(["verify"]).status == 0)
+        // And each directory under it.
+        chmod(s.archive + "/ROOT/expired", 0o777)
+        let sub = try s.expcards(["verify"])
+        #expect(sub.status == 78, "\(sub)")
+        #expect(sub.stderr.contains("chmod go-w \(s.archive)/ROOT/expired"), "\(sub)")
     }
 
     @Test(.enabled(if: geteuid() == 0, "needs root to give the archive away"))
@@ -264,6 +269,7 @@ import Glibc
         ("ROOT/expired/" + oldCompany, "../../../../../../../../../etc/shadow"),
         ("ROOT/expired/" + oldCompany, "/etc/shadow"),
         ("ROOT/expired/" + oldCompany, "/dev/zero"),
+        ("ROOT/expired/" + oldCompany, "../../../../../../../../../dev/zero"),
         ("ROOT/expired/" + oldCompany, "sub/" + oldCompany),
         ("../../../../../../../../../etc/" + oldCompany, oldCompany),
         ("/etc/" + oldCompany, oldCompany),

@@ -13,7 +13,8 @@ import Crypto
 /// anywhere under the archive is refused by name, never opened in a way that could follow or
 /// hang. Files are created 0600 and directories 0700 whatever the umask (set with fchmod after
 /// creation); temporary files get unpredictable names and `O_EXCL`. The root itself must belong
-/// to the running user and not be writable by group or others (as OpenSSH's StrictModes).
+/// to the running user and not be writable by group or others (as OpenSSH's StrictModes), and so
+/// must every directory under it.
 ///
 /// Written against POSIX directly because these guarantees are the point and Foundation's
 /// FileManager exposes none of them.
@@ -183,6 +184,14 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         }
         let dir = ArchiveDirectory(fd: child, path: pathOf(name))
         if created { _ = fchmod(child, 0o700) }
+        // As the root: no one else may add a name under it between a check and a use.
+        var st = stat()
+        if fstat(child, &st) == 0 && (st.st_uid != geteuid() || st.st_mode & (S_IWGRP | S_IWOTH) != 0) {
+            let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
+            throw st.st_uid != geteuid()
+                ? .insecureArchive(path: dir.path, reason: "it belongs to another user", fix: "chown \(me) \(shellQuoted(dir.path))")
+                : .insecureArchive(path: dir.path, reason: "group or others may write to it", fix: "chmod go-w \(shellQuoted(dir.path))")
+        }
         return dir
     }
 

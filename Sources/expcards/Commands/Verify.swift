@@ -24,7 +24,8 @@ struct Verify: AsyncParsableCommand {
         do {
             let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: ProcessInfo.processInfo.environment)
             guard let root = try ArchiveDirectory.openRoot(settings.archive.value, create: false) else {
-                throw ArchiveError.io(path: settings.archive.value, operation: "verify the archive", reason: "no such directory")
+                Output.stdout("0 files in the manifest, 0 differences\n")  // no archive yet
+                return
             }
             let summary = try Verifier.verify(root) { finding in
                 if finding.status != .ok || !logging.quiet { Output.stdout(finding.line + "\n") }
