@@ -2,6 +2,7 @@ import ExpCardsCore
 import Foundation
 import SSHTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,8 @@ import Glibc
         let f = try FetchTests.Fixture()
         let elsewhere = f.dir + "/elsewhere"
         try FileManager.default.createDirectory(atPath: elsewhere + "/expired", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: f.archive, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: f.archive, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         #expect(symlink(elsewhere, f.archive + "/" + FetchTests.shopA) == 0)
         let r = try f.expcards(["fetch"])
         #expect(r.status == 74, "\(r)")

@@ -1,6 +1,7 @@
 import ExpCardsCore
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,8 @@ import Glibc
         init() throws {
             dir = try scratchDirectory()
             archive = dir + "/archive"
-            try FileManager.default.createDirectory(atPath: archive + "/ROOT/expired", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: archive + "/ROOT/expired", withIntermediateDirectories: true)
             for d in [archive, archive + "/ROOT", archive + "/ROOT/expired"] { chmod(d, 0o700) }
             chmod(dir, 0o755)
         }
@@ -38,8 +40,10 @@ import Glibc
             var manifest = try Manifest.load(root: archive)
             let file = try #require(ExpCardsFileName(name))
             manifest.files[Manifest.key(directory: directory, name: file)] = Manifest.Entry(
-                remotePath: "/" + directory + "/" + name, storedName: name, size: UInt64(text.utf8.count), remoteMtime: 1,
-                sha256: try sha256Hex(ofFile: archive + "/" + directory + "/" + name), fetchedAt: "2026-01-01T00:00:00Z", problems: 0)
+                remotePath: "/" + directory + "/" + name, storedName: name, size: UInt64(text.utf8.count),
+                remoteMtime: 1,
+                sha256: try sha256Hex(ofFile: archive + "/" + directory + "/" + name),
+                fetchedAt: "2026-01-01T00:00:00Z", problems: 0)
             try manifest.save(root: archive)
         }
 
@@ -87,7 +91,10 @@ import Glibc
         let s = try Scratch()
         try s.store(Self.oldCompany)
         try s.write(s.dir + "/victim", "do not overwrite\n", owner: user)
-        let last = Int((try? String(contentsOfFile: "/proc/sys/kernel/ns_last_pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        let last =
+            Int(
+                (try? String(contentsOfFile: "/proc/sys/kernel/ns_last_pid", encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines) ?? "") ?? 0
         for pid in (last + 1)...(last + 300) { symlink(s.dir + "/victim", s.archive + "/.manifest.json.tmp-\(pid)") }
         if let user { try s.chownAll(user) }
         let r = try s.expcards(["prune", "--older-than", "1"], as: user)
@@ -219,7 +226,8 @@ import Glibc
         #expect(r.stdout.contains("deleted \(s.archive)/ROOT/expired/\(names[0])"), "\(r)")
         #expect(r.stderr.contains(stuck), "\(r)")
         let manifest = try Manifest.load(root: s.archive)
-        #expect(manifest.files.keys.sorted() == names.dropFirst().map { "ROOT/expired/" + $0 }, "\(manifest.files.keys)")
+        #expect(
+            manifest.files.keys.sorted() == names.dropFirst().map { "ROOT/expired/" + $0 }, "\(manifest.files.keys)")
         #expect(!FileManager.default.fileExists(atPath: s.archive + "/ROOT/expired/" + names[0]))
         #expect(FileManager.default.fileExists(atPath: s.archive + "/ROOT/expired/" + names[2]))
         _ = chattr("-i", stuck)
@@ -251,7 +259,8 @@ import Glibc
         #expect(mkfifo(s.archive + "/ROOT/expired/fifo", 0o600) == 0)
         let r = try s.expcards(["verify"], timeout: 30)
         #expect(r.status == 65, "\(r)")
-        #expect(r.stdout.contains("UNKNOWN \(s.archive)/ROOT/expired/.notes: a hidden file expcards did not write"), "\(r)")
+        #expect(
+            r.stdout.contains("UNKNOWN \(s.archive)/ROOT/expired/.notes: a hidden file expcards did not write"), "\(r)")
         #expect(r.stdout.contains("UNKNOWN \(s.archive)/ROOT/expired/fifo: not a regular file"), "\(r)")
     }
 

@@ -36,7 +36,9 @@ public enum ArchiveContents {
         return out.sorted { $0.relativePath < $1.relativePath }
     }
 
-    private static func scan(_ dir: ArchiveDirectory, relative: String, depth: Int, into out: inout [Entry]) throws(ArchiveError) {
+    private static func scan(_ dir: ArchiveDirectory, relative: String, depth: Int, into out: inout [Entry])
+        throws(ArchiveError)
+    {
         for name in try dir.names() {
             guard let info = dir.info(name) else { continue }  // gone meanwhile
             var entry = Entry(directory: relative, name: name, kind: .file, size: info.size, mtime: info.mtime)
@@ -46,9 +48,12 @@ public enum ArchiveContents {
             case .other:
                 entry.kind = .unknown("not a regular file (a FIFO, device or socket)")
             case .directory:
+                // The file system's own, when the archive is a mount point.
+                if depth == 0 && name == "lost+found" { continue }
                 if depth < 2 && ArchivePath.isSafeComponent(name) {
                     guard let sub = try dir.subdirectory(name, create: false) else { continue }
-                    try scan(sub, relative: relative.isEmpty ? name : relative + "/" + name, depth: depth + 1, into: &out)
+                    try scan(
+                        sub, relative: relative.isEmpty ? name : relative + "/" + name, depth: depth + 1, into: &out)
                     continue
                 }
                 entry.kind = .unknown("a directory outside the archive's layout")
@@ -62,7 +67,8 @@ public enum ArchiveContents {
                         entry.kind = .unknown("a file outside the archive's directories")
                     }
                 } else if name.hasPrefix(".") {
-                    entry.kind = partialFileName(name) != nil ? .partial : .unknown("a hidden file expcards did not write")
+                    entry.kind =
+                        partialFileName(name) != nil ? .partial : .unknown("a hidden file expcards did not write")
                 } else {
                     entry.kind = .file
                 }
@@ -80,14 +86,10 @@ public enum ArchiveContents {
         return ArchiveDownload.isPartial(entry, of: name) ? name : nil
     }
 
-    /// The file name a kept earlier version is of (`X.csv.replaced-<UTC>` → `X.csv`).
+    /// The file an archived file is a version of: itself, or the file a kept earlier version
+    /// is of (`X.csv.replaced-<UTC>` → `X.csv`).
     public static func originalName(_ name: String) -> String {
-        let bytes = Array(name.utf8), marker = Array(".replaced-".utf8)
-        guard bytes.count >= marker.count else { return name }
-        for i in 0...(bytes.count - marker.count) where bytes[i..<(i + marker.count)].elementsEqual(marker) {
-            return String(decoding: bytes[..<i], as: UTF8.self)
-        }
-        return name
+        ArchivePath.originalName(ofReplaced: name) ?? name
     }
 
     /// Every file in `<root>/<dir>/expired/` that a report may read: not hidden (partial
@@ -104,7 +106,8 @@ public enum ArchiveContents {
                 throw .notRegular(path: archive.pathOf(entry.relativePath))
             case .file:
                 let parts = entry.directory.split(separator: "/")
-                if parts.count == 2 && parts[1] == "expired" && !entry.name.contains(".replaced-") {
+                if parts.count == 2 && parts[1] == "expired" && ArchivePath.originalName(ofReplaced: entry.name) == nil
+                {
                     out.append(archive.pathOf(entry.relativePath))
                 }
             default: break

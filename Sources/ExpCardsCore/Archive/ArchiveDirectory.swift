@@ -1,9 +1,10 @@
+import Crypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 
 /// An open directory of the archive, and every file operation the archive does, relative to it.
 ///
@@ -53,7 +54,9 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
             let e = errno
             if e == ENOENT && !create { return nil }
             // Another user's directory this one may not even open: say whose it is.
-            guard e == EACCES, stat(path, &st) == 0, st.st_uid != geteuid() else { throw fail(path, "open the archive directory", e) }
+            guard e == EACCES, stat(path, &st) == 0, st.st_uid != geteuid() else {
+                throw fail(path, "open the archive directory", e)
+            }
         } else {
             guard fstat(fd, &st) == 0 else {
                 let e = errno
@@ -98,7 +101,8 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
 
     /// A name this type opens: one component, not `.` or `..`.
     private func check(_ name: String) throws(ArchiveError) {
-        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")), !name.utf8.contains(0) else {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")), !name.utf8.contains(0)
+        else {
             throw .unsafeName(path: pathOf(name), reason: "not a single file name")
         }
     }
@@ -189,8 +193,11 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         if fstat(child, &st) == 0 && (st.st_uid != geteuid() || st.st_mode & (S_IWGRP | S_IWOTH) != 0) {
             let me = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
             throw st.st_uid != geteuid()
-                ? .insecureArchive(path: dir.path, reason: "it belongs to another user", fix: "chown \(me) \(shellQuoted(dir.path))")
-                : .insecureArchive(path: dir.path, reason: "group or others may write to it", fix: "chmod go-w \(shellQuoted(dir.path))")
+                ? .insecureArchive(
+                    path: dir.path, reason: "it belongs to another user", fix: "chown \(me) \(shellQuoted(dir.path))")
+                : .insecureArchive(
+                    path: dir.path, reason: "group or others may write to it",
+                    fix: "chmod go-w \(shellQuoted(dir.path))")
         }
         return dir
     }
@@ -244,7 +251,8 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         }
         guard st.st_uid == geteuid(), st.st_nlink == 1 else {
             close(f)
-            throw .unsafeName(path: pathOf(name), reason: st.st_nlink != 1 ? "has other hard links" : "belongs to another user")
+            throw .unsafeName(
+                path: pathOf(name), reason: st.st_nlink != 1 ? "has other hard links" : "belongs to another user")
         }
         _ = fchmod(f, 0o600)
         _ = fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK)

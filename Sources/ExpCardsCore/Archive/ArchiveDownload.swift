@@ -1,9 +1,10 @@
+import Crypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 
 /// One file being downloaded into the archive, crash-safely.
 ///
@@ -36,7 +37,9 @@ public final class ArchiveDownload {
     /// - Parameters:
     ///   - directory: the final directory, open.
     ///   - name: the remote file name (already checked safe).
-    public init(in directory: ArchiveDirectory, name: String, remoteSize: UInt64, remoteMtime: Int64) throws(ArchiveError) {
+    public init(in directory: ArchiveDirectory, name: String, remoteSize: UInt64, remoteMtime: Int64)
+        throws(ArchiveError)
+    {
         self.directory = directory
         self.name = name
         self.expectedSize = remoteSize
@@ -74,7 +77,9 @@ public final class ArchiveDownload {
             var buf = [UInt8](repeating: 0, count: 1 << 20)
             var done: UInt64 = 0
             while done < existing {
-                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, Int(existing - done)), off_t(done)) }
+                let n = buf.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress, min($0.count, Int(existing - done)), off_t(done))
+                }
                 if n <= 0 { break }
                 buf.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 done += UInt64(n)
@@ -99,8 +104,10 @@ public final class ArchiveDownload {
 
     /// Whether `entry` is a partial file of `name`, of any version.
     static func isPartial(_ entry: String, of name: String) -> Bool {
-        let prefix = ".\(name).", suffix = ".part"
-        guard entry.hasPrefix(prefix), entry.hasSuffix(suffix), entry.utf8.count > prefix.utf8.count + suffix.utf8.count else { return false }
+        let prefix = ".\(name)."
+        let suffix = ".part"
+        guard entry.hasPrefix(prefix), entry.hasSuffix(suffix), entry.utf8.count > prefix.utf8.count + suffix.utf8.count
+        else { return false }
         let version = entry.utf8.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
         return !version.contains(UInt8(ascii: "."))
     }
@@ -135,7 +142,7 @@ public final class ArchiveDownload {
         // Start the writeback of each 8 MiB as it is written, without waiting: the fsync at the
         // end of a big file then has little left to do.
         if offset - flushedUpTo >= 8 << 20 {
-            _ = startWriteback(fd, off_t(flushedUpTo), off_t(offset - flushedUpTo), 2 /* SYNC_FILE_RANGE_WRITE */)
+            _ = startWriteback(fd, off_t(flushedUpTo), off_t(offset - flushedUpTo), syncFileRangeWrite)
             flushedUpTo = offset
         }
         #endif
@@ -143,7 +150,10 @@ public final class ArchiveDownload {
 
     /// Removes the partial data (after a local write failure: on a full disk, keeping it helps no one).
     public func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
         unlinkat(directory.fd, partName, 0)
     }
 
@@ -175,16 +185,17 @@ public final class ArchiveDownload {
         var identical = false
         if let existing = directory.info(name) {
             guard existing.kind == .regular else {
-                throw existing.kind == .symlink ? .symlink(path: directory.pathOf(name)) : .notRegular(path: directory.pathOf(name))
+                throw existing.kind == .symlink
+                    ? .symlink(path: directory.pathOf(name)) : .notRegular(path: directory.pathOf(name))
             }
             identical = (try? directory.sha256Hex(of: name)) == digest
             if !identical {
                 // Nothing is ever overwritten: the earlier version stays beside the new one.
-                var candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))"
                 var n = 1
+                var candidate = ArchivePath.replacedName(of: name, at: now)
                 while directory.info(candidate) != nil {
                     n += 1
-                    candidate = "\(name).replaced-\(compactUTC(epochSeconds: now))-\(n)"
+                    candidate = ArchivePath.replacedName(of: name, at: now, attempt: n)
                 }
                 try directory.rename(name, to: candidate)
                 replaced = candidate
@@ -200,6 +211,8 @@ public final class ArchiveDownload {
 /// glibc's `sync_file_range(2)`, which the Glibc module does not export.
 @_silgen_name("sync_file_range")
 private func startWriteback(_ fd: Int32, _ offset: off_t, _ count: off_t, _ flags: UInt32) -> Int32
+/// `SYNC_FILE_RANGE_WRITE`: start the writeback, do not wait for it.
+private let syncFileRangeWrite: UInt32 = 2
 #endif
 
 /// SHA-256 of a file, hex, following the path as given (for files outside the archive, and tests).

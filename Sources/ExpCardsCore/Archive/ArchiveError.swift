@@ -29,9 +29,11 @@ public enum ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
         case .corruptManifest(let path, let reason):
             return "\(path): the manifest is not readable (\(reason)); fix or move it aside, then run again"
         case .sizeMismatch(let path, let expected, let actual):
-            return "\(path): received \(actual) bytes where the server announced \(expected) (the file changed during the download?)"
+            return
+                "\(path): received \(actual) bytes where the server announced \(expected) (the file changed during the download?)"
         case .symlink(let path):
-            return "\(path) is a symbolic link: refused, not followed (nothing under the archive may point out of it); remove it"
+            return
+                "\(path) is a symbolic link: refused, not followed (nothing under the archive may point out of it); remove it"
         case .notRegular(let path):
             return "\(path) is not a regular file (a FIFO, device or socket): refused, not opened; remove it"
         case .unsafeName(let path, let reason): return "\(path): refused: \(reason)"

@@ -41,9 +41,14 @@ final class ArchiveHandle: @unchecked Sendable {  // `opened` is guarded by `loc
     }
 
     /// What is under `relative/name` when it is a regular file (no link followed); nil otherwise
-    /// and on any error (the caller then treats the file as absent).
+    /// and on any error (the caller then treats the file as absent). Creates nothing.
     func regularFile(_ relative: String, _ name: String) -> ArchiveDirectory.Info? {
-        guard let dir = try? get().subdirectory(relative, create: false), let info = dir.info(name), info.kind == .regular else { return nil }
+        guard let dir = existingRoot().flatMap({ try? $0.subdirectory(relative, create: false) }),
+            let info = dir.info(name),
+            info.kind == .regular
+        else {
+            return nil
+        }
         return info
     }
 }

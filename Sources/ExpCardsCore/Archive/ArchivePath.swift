@@ -22,12 +22,42 @@ public enum ArchivePath {
     /// `..`, no `/`, no control characters, not hidden (the archive's own files start with `.`),
     /// valid UTF-8 only by construction (a Swift String).
     public static func isSafeComponent(_ name: String) -> Bool {
-        guard !name.isEmpty, name != ".", name != "..", !name.hasPrefix("."), name.utf8.count <= 255 else { return false }
-        return !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }
+        guard !name.isEmpty, name != ".", name != "..", !name.hasPrefix("."), name.utf8.count <= 255 else {
+            return false
+        }
+        return !name.unicodeScalars.contains {
+            $0 == "/" || $0 == "\\" || $0.value < 0x20 || (0x7F..<0xA0).contains($0.value)
+        }
     }
+
+    /// An earlier version of `name` kept beside it: `<name>.replaced-<UTC>`, `-<n>` after the
+    /// first of the same second.
+    public static func replacedName(of name: String, at epochSeconds: Int64, attempt n: Int = 1) -> String {
+        "\(name)\(replacedMarker)\(compactUTC(epochSeconds: epochSeconds))" + (n > 1 ? "-\(n)" : "")
+    }
+
+    /// Whether `entry` is an earlier version of `name` (`replacedName`).
+    public static func isReplaced(_ entry: String, of name: String) -> Bool {
+        entry.hasPrefix(name + replacedMarker)
+    }
+
+    /// The file a kept earlier version is of (`X.csv.replaced-<UTC>` → `X.csv`), or nil when
+    /// `entry` is not one.
+    public static func originalName(ofReplaced entry: String) -> String? {
+        let bytes = Array(entry.utf8)
+        let marker = Array(replacedMarker.utf8)
+        guard bytes.count > marker.count else { return nil }
+        for i in 1...(bytes.count - marker.count) where bytes[i..<(i + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[..<i], as: UTF8.self)
+        }
+        return nil
+    }
+
+    static let replacedMarker = ".replaced-"
 
     /// Why a remote name is refused, for the warning.
     public static func refusal(_ name: String) -> String? {
-        isSafeComponent(name) ? nil : "unsafe file name \(abbreviated(Array(name.utf8), limit: 60)): refused, nothing written"
+        isSafeComponent(name)
+            ? nil : "unsafe file name \(abbreviated(Array(name.utf8), limit: 60)): refused, nothing written"
     }
 }

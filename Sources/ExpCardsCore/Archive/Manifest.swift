@@ -21,7 +21,10 @@ public struct Manifest: Codable, Sendable, Equatable {
         /// Earlier versions kept beside it (`<name>.replaced-<UTC>`), oldest first.
         public var replaced: [String]?
 
-        public init(remotePath: String, storedName: String, size: UInt64, remoteMtime: Int64, sha256: String, fetchedAt: String, problems: Int, replaced: [String]? = nil) {
+        public init(
+            remotePath: String, storedName: String, size: UInt64, remoteMtime: Int64, sha256: String, fetchedAt: String,
+            problems: Int, replaced: [String]? = nil
+        ) {
             self.remotePath = remotePath
             self.storedName = storedName
             self.size = size
@@ -96,8 +99,10 @@ public struct Manifest: Codable, Sendable, Equatable {
             else {
                 return "entry \(quoted): stored name \(stored) is not the EXP_CARDS file name of this entry"
             }
-            for old in entry.replaced ?? [] where !ArchivePath.isSafeComponent(old) || !old.contains(".replaced-") {
-                return "entry \(quoted): kept version \(abbreviated(Array(old.utf8), limit: 80)) is not a name of a kept version"
+            for old in entry.replaced ?? []
+            where !ArchivePath.isSafeComponent(old) || ArchivePath.originalName(ofReplaced: old) == nil {
+                return
+                    "entry \(quoted): kept version \(abbreviated(Array(old.utf8), limit: 80)) is not a name of a kept version"
             }
         }
         return nil

@@ -31,7 +31,8 @@ public struct Pruner {
 
     /// What would be deleted, deleting nothing.
     public func plan() throws(ArchiveError) -> [Deletion] {
-        try targets().map { Deletion(path: archive.pathOf($0.entry.relativePath), note: $0.note) }
+        _ = try Manifest.load(from: archive)  // refused as `run` refuses it
+        return try targets().map { Deletion(path: archive.pathOf($0.entry.relativePath), note: $0.note) }
     }
 
     /// Deletes, calling `onDeletion` after each. Returns the count.
@@ -90,7 +91,12 @@ public struct Pruner {
                     out.append(Target(entry: entry, note: "partial download"))
                 } else if now - entry.mtime >= Self.stalePartialAge {
                     let days = (now - entry.mtime) / 86_400
-                    out.append(Target(entry: entry, note: "\(of == nil ? "temporary file" : "partial download") left \(days) day\(days == 1 ? "" : "s") ago"))
+                    out.append(
+                        Target(
+                            entry: entry,
+                            note:
+                                "\(of == nil ? "temporary file" : "partial download") left \(days) day\(days == 1 ? "" : "s") ago"
+                        ))
                 }
             case .own, .unknown: break
             }

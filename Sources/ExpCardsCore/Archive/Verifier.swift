@@ -26,7 +26,8 @@ public enum Verifier {
 
         /// One line: the status padded to a column, the path, the detail.
         public var line: String {
-            status.rawValue + String(repeating: " ", count: max(1, 8 - status.rawValue.count)) + path + (detail.map { ": " + $0 } ?? "")
+            status.rawValue + String(repeating: " ", count: max(1, 8 - status.rawValue.count)) + path
+                + (detail.map { ": " + $0 } ?? "")
         }
     }
 
@@ -38,12 +39,15 @@ public enum Verifier {
 
     /// Calls `onFinding` for each file, in order: the manifest's entries, then what is on disk
     /// that it does not list.
-    public static func verify(_ archive: ArchiveDirectory, onFinding: (Finding) -> Void) throws(ArchiveError) -> Summary {
+    public static func verify(_ archive: ArchiveDirectory, onFinding: (Finding) -> Void) throws(ArchiveError) -> Summary
+    {
         let manifest = try Manifest.load(from: archive)
         var summary = Summary()
         summary.listed = manifest.files.count
         var listed = Set<String>()
+        var refused = Set<String>()
         func report(_ finding: Finding) {
+            if finding.status == .refused { refused.insert(finding.path) }
             if finding.isDifference { summary.differences += 1 }
             if finding.status == .partial { summary.partials += 1 }
             onFinding(finding)
@@ -55,7 +59,9 @@ public enum Verifier {
             listed.insert(relative)
             for old in entry.replaced ?? [] { listed.insert(dir + "/" + old) }
             do throws(ArchiveError) {
-                guard let directory = try archive.subdirectory(dir, create: false), let digest = try directory.sha256Hex(of: entry.storedName) else {
+                guard let directory = try archive.subdirectory(dir, create: false),
+                    let digest = try directory.sha256Hex(of: entry.storedName)
+                else {
                     report(Finding(status: .missing, path: path))
                     continue
                 }
@@ -66,20 +72,26 @@ public enum Verifier {
                 }
             } catch {
                 switch error {
-                case .symlink(let p), .notRegular(let p): report(Finding(status: .refused, path: p, detail: refusal(error)))
+                case .symlink(let p), .notRegular(let p):
+                    report(Finding(status: .refused, path: p, detail: refusal(error)))
                 default: throw error
                 }
             }
         }
         for entry in try ArchiveContents.scan(archive) where !listed.contains(entry.relativePath) {
             let path = archive.pathOf(entry.relativePath)
+            if refused.contains(path) { continue }  // already said for the entry that names it
             switch entry.kind {
             case .own: break
             case .file: report(Finding(status: .unlisted, path: path))
-            case .symlink: report(Finding(status: .refused, path: path, detail: "a symbolic link: not followed; remove it"))
+            case .symlink:
+                report(Finding(status: .refused, path: path, detail: "a symbolic link: not followed; remove it"))
             case .unknown(let why): report(Finding(status: .unknown, path: path, detail: why))
             case .partial:
-                report(Finding(status: .partial, path: path, detail: "\(entry.size) bytes, modified \(iso8601UTC(epochSeconds: entry.mtime))"))
+                report(
+                    Finding(
+                        status: .partial, path: path,
+                        detail: "\(entry.size) bytes, modified \(iso8601UTC(epochSeconds: entry.mtime))"))
             }
         }
         return summary

@@ -111,7 +111,7 @@ extension Fetcher {
     func replacedCopies(of file: RemoteListing.File, known: [String]?) -> (copies: [String]?, warnings: [String]) {
         let known = known ?? []
         let names = (try? archive.directory(file.archiveDirectory).names()) ?? []
-        let kept = names.filter { $0.hasPrefix(file.entry.name + ".replaced-") && !known.contains($0) }
+        let kept = names.filter { ArchivePath.isReplaced($0, of: file.entry.name) && !known.contains($0) }
         let warnings = kept.map { "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \($0)" }
         let all = known + kept
         return (all.isEmpty ? nil : all, warnings)

@@ -21,7 +21,9 @@ struct Prune: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("older-than"), help: ArgumentHelp("Delete months older than this many months.", valueName: "months"))
+    @Option(
+        name: .customLong("older-than"),
+        help: ArgumentHelp("Delete months older than this many months.", valueName: "months"))
     var olderThan: Int
 
     @Flag(name: .customLong("dry-run"), help: "List what would be deleted; delete nothing.")
@@ -36,13 +38,17 @@ struct Prune: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: ProcessInfo.processInfo.environment)
+            let settings = try await Settings.load(
+                archive: archive.archive, config: archive.config, connection: nil,
+                environment: ProcessInfo.processInfo.environment)
             let root = try ArchiveDirectory.openRoot(settings.archive.value, create: true)!
             let lock = try ArchiveLock(archive: root)
             defer { withExtendedLifetime(lock) {} }
             let cutoff = YearMonth(Day.todayUTC()).adding(months: -olderThan)
             let pruner = Pruner(archive: root, cutoff: cutoff, now: Int64(Date().timeIntervalSince1970))
-            func line(_ verb: String, _ d: Pruner.Deletion) -> String { verb + d.path + (d.note.map { " (\($0))" } ?? "") + "\n" }
+            func line(_ verb: String, _ d: Pruner.Deletion) -> String {
+                verb + d.path + (d.note.map { " (\($0))" } ?? "") + "\n"
+            }
             let count: Int
             if dryRun {
                 let plan = try pruner.plan()
@@ -51,7 +57,9 @@ struct Prune: AsyncParsableCommand {
             } else {
                 count = try pruner.run { Output.stdout(line("deleted ", $0)) }
             }
-            Output.stdout("\(count) file\(count == 1 ? "" : "s") of months before \(cutoff) or abandoned \(dryRun ? "would be " : "")deleted\n")
+            Output.stdout(
+                "\(count) file\(count == 1 ? "" : "s") of months before \(cutoff) or abandoned \(dryRun ? "would be " : "")deleted\n"
+            )
         } catch {
             throw Failure.exit(error)
         }

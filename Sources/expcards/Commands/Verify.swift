@@ -22,7 +22,9 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: ProcessInfo.processInfo.environment)
+            let settings = try await Settings.load(
+                archive: archive.archive, config: archive.config, connection: nil,
+                environment: ProcessInfo.processInfo.environment)
             guard let root = try ArchiveDirectory.openRoot(settings.archive.value, create: false) else {
                 Output.stdout("0 files in the manifest, 0 differences\n")  // no archive yet
                 return
@@ -30,7 +32,8 @@ struct Verify: AsyncParsableCommand {
             let summary = try Verifier.verify(root) { finding in
                 if finding.status != .ok || !logging.quiet { Output.stdout(finding.line + "\n") }
             }
-            let n = summary.listed, bad = summary.differences
+            let n = summary.listed
+            let bad = summary.differences
             var last = "\(n) file\(n == 1 ? "" : "s") in the manifest, \(bad) difference\(bad == 1 ? "" : "s")"
             if summary.partials > 0 { last += ", \(summary.partials) partial file\(summary.partials == 1 ? "" : "s")" }
             Output.stdout(last + "\n")

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+
+@testable import ExpCardsCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import ExpCardsCore
 
 /// The archive's file primitives: nothing followed, nothing planted in advance, nothing that
 /// hangs, and the manifest trusted only as far as it is checked.
@@ -42,8 +43,12 @@ import Glibc
         let archive = try s.archive()
         try FileManager.default.createDirectory(atPath: s.dir + "/elsewhere/expired", withIntermediateDirectories: true)
         #expect(symlink(s.dir + "/elsewhere", s.root + "/12345678") == 0)
-        #expect(throws: ArchiveError.symlink(path: s.root + "/12345678")) { _ = try archive.subdirectory("12345678/expired", create: true) }
-        #expect(throws: ArchiveError.symlink(path: s.root + "/12345678")) { _ = try archive.subdirectory("12345678/expired", create: false) }
+        #expect(throws: ArchiveError.symlink(path: s.root + "/12345678")) {
+            _ = try archive.subdirectory("12345678/expired", create: true)
+        }
+        #expect(throws: ArchiveError.symlink(path: s.root + "/12345678")) {
+            _ = try archive.subdirectory("12345678/expired", create: false)
+        }
     }
 
     @Test func aFIFOIsRefusedWithoutWaitingForAWriter() throws {
@@ -80,21 +85,25 @@ import Glibc
             fetchedAt: "2026-01-01T00:00:00Z", problems: 0, replaced: replaced)
     }
 
-    @Test(arguments: [
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, true),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv.gz", nil, true),
-        ("expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, true),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", ["201001.EXP_CARDS.ACME.P.csv.replaced-20260101T000000Z"], true),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "../../../../etc/shadow", nil, false),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "/dev/zero", nil, false),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201002.EXP_CARDS.ACME.P.csv", nil, false),
-        ("../expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
-        ("/ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
-        ("a/b/c/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
-        ("ROOT/.x/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", ["../../x.replaced-1"], false),
-        ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", ["manifest.json"], false),
-    ] as [(String, String, [String]?, Bool)])
+    @Test(
+        arguments: [
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, true),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv.gz", nil, true),
+            ("expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, true),
+            (
+                "ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv",
+                ["201001.EXP_CARDS.ACME.P.csv.replaced-20260101T000000Z"], true
+            ),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "../../../../etc/shadow", nil, false),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "/dev/zero", nil, false),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201002.EXP_CARDS.ACME.P.csv", nil, false),
+            ("../expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
+            ("/ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
+            ("a/b/c/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
+            ("ROOT/.x/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", nil, false),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", ["../../x.replaced-1"], false),
+            ("ROOT/expired/201001.EXP_CARDS.ACME.P.csv", "201001.EXP_CARDS.ACME.P.csv", ["manifest.json"], false),
+        ] as [(String, String, [String]?, Bool)])
     func manifestEntriesMustNameFilesOfTheLayout(key: String, stored: String, replaced: [String]?, valid: Bool) {
         var m = Manifest()
         m.files[key] = Self.entry(stored, replaced: replaced)
@@ -118,7 +127,9 @@ import Glibc
         try manifest.save(to: archive)
         var seen: [[String]] = []
         let pruner = Pruner(archive: archive, cutoff: YearMonth(year: 2026, month: 1)!, now: 1_800_000_000)
-        let count = try pruner.run { _ in seen.append((try? Manifest.load(from: archive).files.keys.sorted()) ?? ["unreadable"]) }
+        let count = try pruner.run { _ in
+            seen.append((try? Manifest.load(from: archive).files.keys.sorted()) ?? ["unreadable"])
+        }
         #expect(count == 2)
         #expect(seen == [names.dropFirst().map { "ROOT/expired/" + $0 }, ["ROOT/expired/" + names[2]]])
         #expect(try dir.names() == [names[2]])
