@@ -46,6 +46,18 @@ public final class FileSource: ByteSource {
         self.fd = fd
     }
 
+    /// Reads from `descriptor`, which it then owns (and closes).
+    public init(descriptor: Int32, path: String) {
+        self.fd = descriptor
+        self.path = path
+    }
+
+    /// How a file is opened for the parser.
+    public typealias Opener = (String) throws(SourceError) -> FileSource
+
+    /// `init(path:)`: the path as given, links followed (files named on the command line).
+    public static func openPath(_ path: String) throws(SourceError) -> FileSource { try FileSource(path: path) }
+
     deinit { close(fd) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {

@@ -27,16 +27,26 @@ public enum ExpCardsParser {
 
     /// Parses the file at `path`; its kind comes from its name. A name that is not an EXP_CARDS
     /// name is not parsed (the format page: "list it, never parse it as one").
-    public static func parse(path: String, limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil) -> ParsedFile {
-        parse(path: path, limits: limits, view: onDetail.map { handler in { handler($0.detail) } })
+    public static func parse(
+        path: String, limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil,
+        open: FileSource.Opener = FileSource.openPath
+    ) -> ParsedFile {
+        parse(path: path, limits: limits, open: open, view: onDetail.map { handler in { handler($0.detail) } })
     }
 
-    /// Parses the file at `path`, lending each valid detail's bytes to `onDetailView`.
-    public static func parse(path: String, limits: Limits = Limits(), onDetailView: (borrowing DetailView) -> Void) -> ParsedFile {
-        withoutActuallyEscaping(onDetailView) { parse(path: path, limits: limits, view: $0) }
+    /// Parses the file at `path`, lending each valid detail's bytes to `onDetailView`. `open`
+    /// opens it (the archive's opener follows no link).
+    public static func parse(
+        path: String, limits: Limits = Limits(), onDetailView: (borrowing DetailView) -> Void,
+        open: FileSource.Opener = FileSource.openPath
+    ) -> ParsedFile {
+        withoutActuallyEscaping(onDetailView) { parse(path: path, limits: limits, open: open, view: $0) }
     }
 
-    private static func parse(path: String, limits: Limits, view onDetailView: ((borrowing DetailView) -> Void)?) -> ParsedFile {
+    private static func parse(
+        path: String, limits: Limits, open: FileSource.Opener = FileSource.openPath,
+        view onDetailView: ((borrowing DetailView) -> Void)?
+    ) -> ParsedFile {
         let base = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         let name = ExpCardsFileName(base)
         var result = ParsedFile(path: path, name: name)
@@ -52,7 +62,7 @@ public enum ExpCardsParser {
             return result
         }
         do throws(SourceError) {
-            let file = try FileSource(path: path)
+            let file = try open(path)
             // Gzip is recognised by its magic bytes, not only by the name.
             let magic = UnsafeMutableRawBufferPointer.allocate(byteCount: 2, alignment: 1)
             defer { magic.deallocate() }

@@ -53,7 +53,7 @@ public struct ReportBuilder {
     /// Parses the selected files and adds everything they hold.
     public static func build(
         selection: ReportSelection, options: ExpiryReport.Options, onlyShopAliases: Bool = false,
-        limits: ExpCardsParser.Limits = .init()
+        limits: ExpCardsParser.Limits = .init(), open: FileSource.Opener = FileSource.openPath
     ) -> ExpiryReport {
         var builder = ReportBuilder(options: options, onlyShopAliases: onlyShopAliases)
         // The company file first, so its names win without a second pass.
@@ -63,7 +63,7 @@ public struct ReportBuilder {
             // Details go straight into the merge as they are read: no copy of the file in memory.
             let file = ExpCardsParser.parse(
                 path: path, limits: limits,
-                onDetailView: { builder.add(view: $0, shopId: name.shopId, path: path) })
+                onDetailView: { builder.add(view: $0, shopId: name.shopId, path: path) }, open: open)
             builder.add(file: file)
         }
         builder.report.environment = selection.environment

@@ -139,6 +139,34 @@ import Glibc
         #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret), "\(r)")
     }
 
+    /// `report` reads the archive only through it: a directory or a file linked in from outside
+    /// is refused, not read.
+    @Test(arguments: users)
+    func reportRefusesAnArchiveHoldingALink(user: uid_t?) throws {
+        let s = try Scratch()
+        try s.store("202001.EXP_CARDS.ACME.P.csv", Samples.company(month: "202001", aliases: [("alias-a", "20200131")]))
+        let outside = s.dir + "/outside"
+        try FileManager.default.createDirectory(atPath: outside + "/expired", withIntermediateDirectories: true)
+        let leak = Samples.company(month: "202002", aliases: [("leaked-alias", "20200229")])
+        try s.write(outside + "/expired/202002.EXP_CARDS.ACME.P.csv", leak, owner: user)
+        try s.write(outside + "/file.csv", leak, owner: user)
+        #expect(symlink(outside, s.archive + "/common") == 0)
+        if let user { try s.chownAll(user) }
+        let r = try s.expcards(["report", "--month", "2020-02"], as: user)
+        #expect(r.status == 74, "\(r)")
+        #expect(r.stderr.contains("\(s.archive)/common is a symbolic link"), "\(r)")
+        #expect(!r.stdout.contains("leaked-alias"), "\(r)")
+        unlink(s.archive + "/common")
+        #expect(symlink(outside + "/file.csv", s.archive + "/ROOT/expired/202002.EXP_CARDS.ACME.P.csv") == 0)
+        let file = try s.expcards(["report", "--month", "2020-02"], as: user)
+        #expect(file.status == 74, "\(file)")
+        #expect(file.stderr.contains("/ROOT/expired/202002.EXP_CARDS.ACME.P.csv is a symbolic link"), "\(file)")
+        unlink(s.archive + "/ROOT/expired/202002.EXP_CARDS.ACME.P.csv")
+        let clean = try s.expcards(["report", "--month", "2020-01"], as: user)
+        #expect(clean.status == 0, "\(clean)")
+        #expect(clean.stdout.contains("alias-a"), "\(clean)")
+    }
+
     // MARK: Owner and mode
 
     @Test func anArchiveOthersMayWriteToExits78NamingTheFix() throws {

@@ -98,6 +98,11 @@ public enum ArchiveContents {
     /// refused (`.symlink`), as is a FIFO or device: nothing is read through one.
     public static func reportableFiles(root: String) throws(ArchiveError) -> [String] {
         guard let archive = try ArchiveDirectory.openRoot(root, create: false) else { return [] }
+        return try reportableFiles(in: archive)
+    }
+
+    /// `reportableFiles(root:)` of an open archive.
+    public static func reportableFiles(in archive: ArchiveDirectory) throws(ArchiveError) -> [String] {
         var out: [String] = []
         for entry in try scan(archive) {
             switch entry.kind {
@@ -114,5 +119,23 @@ public enum ArchiveContents {
             }
         }
         return out
+    }
+
+    /// The parser's opener for paths relative to the archive (`ROOT/expired/<file>`): walked
+    /// from the root's descriptor one component at a time, no link followed, a FIFO never
+    /// waited on. The path given is the one the parser names in its messages.
+    public static func opener(_ archive: ArchiveDirectory) -> FileSource.Opener {
+        { path throws(SourceError) in
+            let parts = path.split(separator: "/").map(String.init)
+            do throws(ArchiveError) {
+                guard let name = parts.last, !path.hasPrefix("/"),
+                    let dir = try archive.subdirectory(parts.dropLast().joined(separator: "/"), create: false),
+                    let fd = try dir.openForReading(name)
+                else { throw .io(path: archive.pathOf(path), operation: "open", reason: "No such file or directory") }
+                return FileSource(descriptor: fd, path: path)
+            } catch {
+                throw .unreadable(path: path, reason: error.description)
+            }
+        }
     }
 }

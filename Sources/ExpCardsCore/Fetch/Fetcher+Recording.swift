@@ -35,7 +35,9 @@ extension Fetcher {
             let directory = try archive.directory(file.archiveDirectory)
             let path = directory.pathOf(file.entry.name)
             guard let sha = try directory.sha256Hex(of: file.entry.name) else { throw ArchiveError.io(path: path, operation: "open", reason: "gone") }
-            let problems = ExpCardsParser.parse(path: path).problems.count
+            let problems = try ExpCardsParser.parse(
+                path: file.archiveDirectory + "/" + file.entry.name, open: ArchiveContents.opener(archive.get())
+            ).problems.count
             let key = Manifest.key(directory: file.archiveDirectory, name: name)
             var entry = Manifest.Entry(
                 remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,

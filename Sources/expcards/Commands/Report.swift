@@ -72,11 +72,15 @@ struct ReportRunner {
     func run(files: [String], headline: String?, month: YearMonth? = nil) -> ExitCode {
         let env = ProcessInfo.processInfo.environment
         var paths = files
+        var open: FileSource.Opener = FileSource.openPath
         if files.isEmpty {
             // From the archive: paths relative to it read better in the report (ROOT/expired/…).
             let root = settings.archive.value
             do {
-                paths = try ArchiveContents.reportableFiles(root: root).map { String($0.dropFirst(root.count + 1)) }
+                if let archive = try ArchiveDirectory.openRoot(root, create: false) {
+                    paths = try ArchiveContents.reportableFiles(in: archive).map { String($0.dropFirst(root.count + 1)) }
+                    open = ArchiveContents.opener(archive)
+                }
             } catch {
                 return Failure.exit(error)
             }
@@ -99,7 +103,7 @@ struct ReportRunner {
         o.horizonMonths = options.horizon
         o.currency = options.currency.flatMap { Currency(code: $0) } ?? settings.currency.value
         o.shopCurrencies = settings.shopCurrencies.value
-        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty)
+        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open)
         if let headline, options.format != .text { logger.error("\(headline)") }
         // Streamed in pieces of about 1 MiB: a million subscriptions never sit in memory as one string.
         switch options.format {
