@@ -212,6 +212,7 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
     /// so that a FIFO cannot hang the open; the fstat then refuses anything but a regular file.
     public func openForReading(_ name: String) throws(ArchiveError) -> Int32? {
         try check(name)
+        try refuseSpecial(name)
         let f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         if f < 0 {
             if errno == ENOENT { return nil }
@@ -231,12 +232,23 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         return f
     }
 
+    /// A link or a special file is refused before any open: opening a device can act on it. (The
+    /// open that follows checks again, on what it opened.)
+    private func refuseSpecial(_ name: String) throws(ArchiveError) {
+        switch info(name)?.kind {
+        case .symlink: throw .symlink(path: pathOf(name))
+        case .other, .directory: throw .notRegular(path: pathOf(name))
+        case .regular, nil: return
+        }
+    }
+
     /// Opens (creating it 0600 if needed) a regular file for reading and writing, for files whose
     /// name must be known in advance (the lock, a resumable partial download). Refused unless it
     /// is a regular file of the running user with no other hard link: nothing written through it
     /// can land in another file.
     public func openForUpdate(_ name: String) throws(ArchiveError) -> Int32 {
         try check(name)
+        try refuseSpecial(name)
         let f = openat(fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o600)
         guard f >= 0 else { throw fail(name, "open") }
         var st = stat()

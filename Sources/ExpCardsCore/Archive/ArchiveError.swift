@@ -10,7 +10,7 @@ public enum ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
     case sizeMismatch(path: String, expected: UInt64, actual: UInt64)
     /// A symbolic link under the archive: never followed (exit 74).
     case symlink(path: String)
-    /// A FIFO, device or socket where the archive expects a regular file or a directory (exit 74).
+    /// A directory, FIFO, device or socket where the archive expects a regular file (exit 74).
     case notRegular(path: String)
     /// A name or file the archive refuses to use (exit 74).
     case unsafeName(path: String, reason: String)
@@ -35,7 +35,7 @@ public enum ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
             return
                 "\(path) is a symbolic link: refused, not followed (nothing under the archive may point out of it); remove it"
         case .notRegular(let path):
-            return "\(path) is not a regular file (a FIFO, device or socket): refused, not opened; remove it"
+            return "\(path) is not a regular file (a directory, FIFO, device or socket): refused, not opened; remove it"
         case .unsafeName(let path, let reason): return "\(path): refused: \(reason)"
         case .tooLarge(let path, let limit): return "\(path) is larger than \(limit >> 20) MiB: refused, not read"
         case .insecureArchive(let path, let reason, let fix):

@@ -7,7 +7,11 @@ final class ArchiveHandle: @unchecked Sendable {  // `opened` is guarded by `loc
     private let lock = NSLock()
     private var opened: Result<ArchiveDirectory, ArchiveError>?
 
-    init(root: String) { self.root = root }
+    /// `opened`: the root, already opened by the caller (who may hold its lock).
+    init(root: String, opened: ArchiveDirectory? = nil) {
+        self.root = root
+        self.opened = opened.map { .success($0) }
+    }
 
     /// The root, created if missing.
     func get() throws(ArchiveError) -> ArchiveDirectory {

@@ -37,6 +37,9 @@ public final class Fetcher: Sendable {
         public var parallel = 1
         /// Seconds between manifest saves during a long run (and always at the end).
         public var manifestInterval: Int64 = 5
+        /// The archive root, already opened (the one whose lock the caller holds); nil: opened
+        /// from `archiveRoot` on first use.
+        public var archive: ArchiveDirectory?
 
         public init(archiveRoot: String) { self.archiveRoot = archiveRoot }
     }
@@ -89,7 +92,7 @@ public final class Fetcher: Sendable {
         self.now = now
         self.onEvent = onEvent
         main = Connection(connect)
-        archive = ArchiveHandle(root: options.archiveRoot)
+        archive = ArchiveHandle(root: options.archiveRoot, opened: options.archive)
     }
 
     /// One connection, reopened after a fault. Used by one thread at a time; the lock only

@@ -78,6 +78,7 @@ struct FetchRunner {
         }
         let sftp = try settings.sftpConfiguration(insecure: connection.insecureAcceptAnyHostKey)
         var options = Fetcher.Options(archiveRoot: root)
+        options.archive = archive
         options.companyDirectories = settings.companyDirectory.value == "/ROOT/expired"
             ? ["/ROOT/expired", "/common/expired"] : [settings.companyDirectory.value]
         options.shops = settings.shops.value

@@ -57,9 +57,10 @@ struct Prune: AsyncParsableCommand {
             } else {
                 count = try pruner.run { Output.stdout(line("deleted ", $0)) }
             }
+            let verb = count == 1 ? (dryRun ? "would be" : "was") : (dryRun ? "would be" : "were")
             Output.stdout(
-                "\(count) file\(count == 1 ? "" : "s") of months before \(cutoff) or abandoned \(dryRun ? "would be " : "")deleted\n"
-            )
+                "\(count) file\(count == 1 ? "" : "s") \(verb) deleted"
+                    + " (months before \(cutoff), and partial files left for more than a day)\n")
         } catch {
             throw Failure.exit(error)
         }
