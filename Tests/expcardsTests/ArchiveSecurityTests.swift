@@ -315,11 +315,11 @@ import Glibc
     func aManifestEntryOutsideTheArchiveExits74(key: String, storedName: String) throws {
         let s = try Scratch()
         try s.write("manifest.json", Self.manifestJSON(key: key, storedName: storedName))
-        let secret = try sha256Hex(ofFile: "/etc/shadow")
+        let secret = try? sha256Hex(ofFile: "/etc/shadow")  // nil: not root, it cannot leak
         let r = try s.expcards(["verify"], timeout: 30)
         #expect(r.status == 74, "\(r)")
         #expect(r.stderr.contains("\(s.archive)/manifest.json: the manifest is not readable (entry "), "\(r)")
-        #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret), "\(r)")
+        if let secret { #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret), "\(r)") }
     }
 
     @Test func aManifestOverTheBoundOrNotARegularFileExits74() throws {
