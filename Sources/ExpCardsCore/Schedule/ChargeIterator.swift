@@ -8,6 +8,11 @@ public struct Charges: Sequence, Sendable {
 }
 
 /// Walks a schedule period by period. A value type with no heap storage of its own.
+///
+/// The work is bounded whatever the rule and effect date: a query from a later day jumps to its
+/// period (with COUNT, after counting the earlier charges arithmetically, see ScheduleCount),
+/// and a run of empty periods makes the iterator consult `ScheduleReach` to end a rule that
+/// can never match or to jump to the next month that can hold a charge.
 public struct ChargeIterator: IteratorProtocol, Sendable {
     private let schedule: Schedule
     /// Charges before this are not returned (but, with COUNT, still counted).
@@ -19,49 +24,58 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
     private var finished = false
 
     private var nextKey: Int
-    private var emptyPeriods = 0
-    /// The current period's days: masks[i] holds the days of month `firstMonth + i`.
-    private var masks = MonthMasks()
-    private var firstMonth = 0  // year * 12 + month - 1
-    private var monthCount = 0
+    /// The key of the first of the current run of empty periods, and the run's length.
+    private var emptySince = 0
+    private var emptyRun = 0
+    private var reach: ScheduleReach?
+    private var period = SchedulePeriod(start: Schedule.beyondCalendar)
     private var current = 0
-    /// DAILY and WEEKLY periods revisit the same month: its mask is computed once.
-    private var cachedMonth = -1
-    private var cachedMask: UInt32 = 0
+    private var cache = MonthMaskCache()
+    /// Periods, months and years looked at so far: what the tests bound (never a timer).
+    private(set) var work = 0
 
     init(schedule: Schedule, from: Day?, through: Day?) {
         self.schedule = schedule
         let start = schedule.start
         emitFrom = from.map { max($0, start) } ?? start
         var upper = through
+        var limit: Int?
         switch schedule.rule.end {
-        case .never: countLimit = nil
-        case .count(let n): countLimit = n
+        case .never: limit = nil
+        case .count(let n): limit = n
         case .until(let u):
-            countLimit = nil
+            limit = nil
             upper = upper.map { min($0, u) } ?? u
         }
         upperBound = upper
-        let startKey = schedule.periodKey(of: start)
-        if countLimit == nil, emitFrom > start {
-            // Nothing to count: jump straight to the period holding `emitFrom`.
-            let step = schedule.keyStep
-            nextKey = startKey + (schedule.periodKey(of: emitFrom) - startKey) / step * step
-        } else {
-            nextKey = startKey
+        nextKey = schedule.startKey
+        if emitFrom > start {
+            // Jump straight to the period holding `emitFrom`, counting the charges before it.
+            let target = schedule.startKey
+                + (schedule.periodKey(of: emitFrom) - schedule.startKey) / schedule.keyStep * schedule.keyStep
+            if let n = limit {
+                if schedule.chargeBound < n {
+                    limit = nil  // COUNT is beyond what the calendar holds: it never ends the schedule
+                } else {
+                    counted = schedule.charges(before: schedule.periodStart(key: target), cap: n, work: &work)
+                    if counted >= n { finished = true }
+                }
+            }
+            nextKey = target
         }
+        countLimit = limit
     }
 
     public mutating func next() -> Day? {
         while !finished {
-            while current < monthCount {
-                let mask = masks[current]
+            while current < period.monthCount {
+                let mask = period.masks[current]
                 guard mask != 0 else {
                     current += 1
                     continue
                 }
-                masks[current] = mask & (mask - 1)
-                let index = firstMonth + current
+                period.masks[current] = mask & (mask - 1)
+                let index = period.firstMonth + current
                 guard let day = Day(year: index / 12, month: index % 12 + 1, day: mask.trailingZeroBitCount + 1)
                 else { break }  // past year 9999
                 if day < schedule.start { continue }
@@ -73,7 +87,7 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
                 if day < emitFrom { continue }
                 return day
             }
-            if current < monthCount {  // left the loop by `break`: the schedule is over
+            if current < period.monthCount {  // left the loop by `break`: the schedule is over
                 finished = true
             } else {
                 loadNextPeriod()
@@ -82,89 +96,47 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
         return nil
     }
 
-    /// Fills `masks` with the next period's charge days (BYSETPOS applied), or sets `finished`.
+    /// Loads the next reached period (BYSETPOS applied), or sets `finished`.
     private mutating func loadNextPeriod() {
         let key = nextKey
         nextKey += schedule.keyStep
         current = 0
-        let periodStart: Day
-        switch schedule.rule.frequency {
-        case .yearly:
-            periodStart = Day(year: key, month: 1, day: 1) ?? Day(daysSinceEpoch: Int.max / 2)
-            firstMonth = key * 12
-            monthCount = 12
-            for i in 0..<12 { masks[i] = schedule.monthMask(year: key, month: i + 1) }
-        case .monthly:
-            periodStart = Day(year: key / 12, month: key % 12 + 1, day: 1) ?? Day(daysSinceEpoch: Int.max / 2)
-            firstMonth = key
-            monthCount = 1
-            masks[0] = schedule.monthMask(year: key / 12, month: key % 12 + 1)
-        case .weekly:
-            periodStart = Day(daysSinceEpoch: key)
-            firstMonth = periodStart.year * 12 + periodStart.month - 1
-            let length = periodStart.daysInMonth
-            let lastDay = periodStart.day + 6
-            // The week's days within its first month, then (if it spills over) within the next.
-            let inFirst: UInt32 = ((1 << UInt32(min(lastDay, length))) - 1) & ~((1 << UInt32(periodStart.day - 1)) - 1)
-            masks[0] = monthMask(firstMonth) & inFirst
-            if lastDay > length {
-                masks[1] = monthMask(firstMonth + 1) & ((1 << UInt32(lastDay - length)) - 1)
-                monthCount = 2
-            } else {
-                monthCount = 1
-            }
-        case .daily:
-            periodStart = Day(daysSinceEpoch: key)
-            firstMonth = periodStart.year * 12 + periodStart.month - 1
-            monthCount = 1
-            masks[0] = monthMask(firstMonth) & (1 << (periodStart.day - 1))
-        }
-        if periodStart.year > 9999 || (upperBound.map { periodStart > $0 } ?? false) {
+        period = schedule.period(key: key, cache: &cache)
+        work += 1
+        if period.start.year > 9999 || (upperBound.map { period.start > $0 } ?? false) {
             finished = true
             return
         }
-        if !schedule.rule.bySetPos.isEmpty { applySetPositions() }
-
-        var empty = true
-        for i in 0..<monthCount where masks[i] != 0 { empty = false }
-        if empty {
-            emptyPeriods += 1
-            if emptyPeriods >= schedule.emptyPeriodLimit { finished = true }
-        } else {
-            emptyPeriods = 0
+        guard period.isEmpty else {
+            emptyRun = 0
+            return
         }
+        if emptyRun == 0 { emptySince = key }
+        emptyRun += 1
+        // Every position of the calendar cycle this INTERVAL reaches has been seen empty.
+        if nextKey - emptySince >= schedule.emptyPeriodLimit * schedule.keyStep {
+            finished = true
+            return
+        }
+        if emptyRun >= (schedule.rule.frequency == .daily ? 8 : 4) { skipEmptyMonths() }
     }
 
-    private mutating func monthMask(_ index: Int) -> UInt32 {
-        if index != cachedMonth {
-            cachedMonth = index
-            cachedMask = schedule.monthMask(year: index / 12, month: index % 12 + 1)
+    /// Ends a rule that can never match, or moves `nextKey` to the first reached period that
+    /// holds a candidate day (the periods in between are all empty).
+    private mutating func skipEmptyMonths() {
+        if reach == nil { reach = schedule.reach(work: &work) }
+        guard let reach, !reach.neverMatches else {
+            finished = true
+            return
         }
-        return cachedMask
-    }
-
-    /// Keeps only the BYSETPOS-th days of the period's set (the whole period's, including days
-    /// before DTSTART, as RFC 5545 says — see the WEEKLY note in the tests on dateutil#1398).
-    private mutating func applySetPositions() {
-        var total = 0
-        for i in 0..<monthCount { total += masks[i].nonzeroBitCount }
-        var kept = MonthMasks()
-        for pos in schedule.rule.bySetPos {
-            var index = pos > 0 ? pos - 1 : total + pos  // 0-based position in the set
-            guard index >= 0, index < total else { continue }
-            for i in 0..<monthCount {
-                var mask = masks[i]
-                let n = mask.nonzeroBitCount
-                if index >= n {
-                    index -= n
-                    continue
-                }
-                for _ in 0..<index { mask &= mask - 1 }
-                kept[i] |= mask & (~mask &+ 1)  // lowest remaining bit
-                break
-            }
+        let from = schedule.periodStart(key: nextKey)
+        guard from.year <= 9999, let candidate = schedule.firstCandidate(onOrAfter: from, reach: reach, work: &work),
+            upperBound.map({ candidate <= $0 }) ?? true
+        else {
+            finished = true
+            return
         }
-        masks = kept
+        nextKey = max(nextKey, schedule.reachedKey(atOrAfter: schedule.periodKey(of: candidate)))
     }
 }
 

@@ -9,18 +9,20 @@
 /// Evaluation walks the rule's periods (a day, a week starting on WKST, a month or a year, every
 /// INTERVAL periods from the one holding `start`). A period's candidate days are kept as one
 /// 32-bit mask per calendar month it touches (at most 12), so iterating allocates nothing.
+/// No query walks from `start` to a far reference date or through an endless run of empty
+/// periods: see `ChargeIterator`, `ScheduleCount` and `ScheduleReach` for how the work is bounded.
 public struct Schedule: Hashable, Sendable {
     public let rule: RecurrenceRule
     public let start: Day
 
     // The rule reduced to bit masks, defaults from `start` applied.
-    private let monthFilter: UInt16  // bit m set = month m allowed; 0 = any month
-    private let positiveMonthDays: UInt32  // bit d-1 = day d
-    private let negativeMonthDays: UInt32  // bit k-1 = day -k
-    private let hasMonthDayFilter: Bool
-    private let plainWeekdays: UInt8  // bit w-1 = ISO weekday w, every occurrence
-    private let hasOrdinalWeekdays: Bool
-    private let hasWeekdayFilter: Bool
+    let monthFilter: UInt16  // bit m set = month m allowed; 0 = any month
+    let positiveMonthDays: UInt32  // bit d-1 = day d
+    let negativeMonthDays: UInt32  // bit k-1 = day -k
+    let hasMonthDayFilter: Bool
+    let plainWeekdays: UInt8  // bit w-1 = ISO weekday w, every occurrence
+    let hasOrdinalWeekdays: Bool
+    let hasWeekdayFilter: Bool
 
     public init(rule: RecurrenceRule, start: Day) {
         self.rule = rule
