@@ -21,6 +21,9 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
     private let upperBound: Day?
     private let countLimit: Int?
     private var counted = 0
+    /// When set, `counted` started from this bound on the charges before the day `jump`, not
+    /// from their exact number: exact counting waits until COUNT could be reached.
+    private var countedFromBound: (bound: Int, jump: Day)?
     private var finished = false
 
     private var nextKey: Int
@@ -57,7 +60,21 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
                 if schedule.chargeBound < n {
                     limit = nil  // COUNT is beyond what the calendar holds: it never ends the schedule
                 } else {
-                    counted = schedule.charges(before: schedule.periodStart(key: target), cap: n, work: &work)
+                    let jump = schedule.periodStart(key: target)
+                    let periods = (target - schedule.startKey) / schedule.keyStep
+                    let (fewest, most) = schedule.chargesPerPeriod()
+                    work += 1
+                    if fewest == most {
+                        // n whole periods hold n times as many, less the first one's before DTSTART.
+                        var firstCache = MonthMaskCache()
+                        let first = schedule.period(key: schedule.startKey, cache: &firstCache)
+                        counted = periods * fewest - (periods > 0 ? first.count(to: start) : 0)
+                    } else if schedule.rule.interval > 1, periods * most < n {
+                        counted = periods * most
+                        countedFromBound = (periods * most, jump)
+                    } else {
+                        counted = schedule.charges(before: jump, cap: n, work: &work)
+                    }
                     if counted >= n { finished = true }
                 }
             }
@@ -81,6 +98,10 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
                 if day < schedule.start { continue }
                 if let upperBound, day > upperBound { break }
                 if let countLimit {
+                    if counted >= countLimit, let (bound, jump) = countedFromBound {
+                        countedFromBound = nil
+                        counted += schedule.charges(before: jump, cap: countLimit, work: &work) - bound
+                    }
                     guard counted < countLimit else { break }
                     counted += 1
                 }

@@ -168,3 +168,38 @@ extension Schedule {
         return n
     }
 }
+
+extension Schedule {
+    /// The fewest and most charges one period can hold, over every kind of period the calendar
+    /// has. When they are equal (monthly on the 15th, weekly on Saturdays, daily), the charges
+    /// of n whole periods are n times that: counted without looking at a single period.
+    func chargesPerPeriod() -> (fewest: Int, most: Int) {
+        switch rule.frequency {
+        case .daily:
+            if !rule.bySetPos.isEmpty, !rule.bySetPos.contains(1), !rule.bySetPos.contains(-1) { return (0, 0) }
+            return monthFilter == 0 && !hasMonthDayFilter && !hasWeekdayFilter ? (1, 1) : (0, 1)
+        case .weekly:
+            guard monthFilter == 0, !hasMonthDayFilter else { return (0, 7) }
+            let k = plainWeekdays.nonzeroBitCount
+            guard !rule.bySetPos.isEmpty else { return (k, k) }
+            let picked = Set(rule.bySetPos.compactMap { p -> Int? in
+                let i = p > 0 ? p - 1 : k + p
+                return i >= 0 && i < k ? i : nil
+            })
+            return (picked.count, picked.count)
+        case .monthly, .yearly:
+            var fewest = Int.max, most = 0
+            var cache = MonthMaskCache()
+            for c in 0..<14 where hasWeekdayFilter || c % 7 == 0 {
+                let year = CalendarCycle.representativeYear[c]
+                let keys = rule.frequency == .yearly ? [year] : Array((year * 12)..<(year * 12 + 12))
+                for key in keys {
+                    let n = period(key: key, cache: &cache).count()
+                    fewest = min(fewest, n)
+                    most = max(most, n)
+                }
+            }
+            return (fewest, most)
+        }
+    }
+}
