@@ -410,6 +410,7 @@ for case, tools in rows.items():
             print("%s: %s at %.1f %% of wc -l's throughput%s." % (case, tool, 100 * floor / t, ", %.1f times Python's csv" % (py / t) if py else ""))
 print()
 print("Ratios: a tool's median time divided by expcards' (above 1: expcards is faster). MB = 10^6 bytes.")
+print("Rules case: each report's median time divided by the plain file's (target: crafted within 5×).")
 print("CPU s: median user + system time of the command and its children (sshd's and the proxy's are not counted).")
 print("Whole run: %s s." % sys.argv[3])
 notes = open(sys.argv[2]).read().strip()
