@@ -62,9 +62,12 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
                 } else {
                     let jump = schedule.periodStart(key: target)
                     let periods = (target - schedule.startKey) / schedule.keyStep
-                    let (fewest, most) = schedule.chargesPerPeriod()
+                    // A few periods back (the usual case), walking them is cheapest.
+                    let (fewest, most) = periods <= 24 ? (0, 0) : schedule.chargesPerPeriod()
                     work += 1
-                    if fewest == most {
+                    if periods <= 24 {
+                        counted = schedule.charges(before: jump, cap: n, work: &work)
+                    } else if fewest == most {
                         // n whole periods hold n times as many, less the first one's before DTSTART.
                         var firstCache = MonthMaskCache()
                         let first = schedule.period(key: schedule.startKey, cache: &firstCache)
