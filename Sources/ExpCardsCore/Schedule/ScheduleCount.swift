@@ -112,9 +112,9 @@ extension Schedule {
         case .daily:
             // A day's set is the day itself: BYSETPOS keeps it with 1 or -1, or never.
             if !rule.bySetPos.isEmpty, !rule.bySetPos.contains(1), !rule.bySetPos.contains(-1) { return 0 }
-            return countByMonths(from: lower, to: end, cap: cap, width: 1, period: step, work: &work)
+            return countByYears(from: lower, to: end, cap: cap, width: 1, period: step, work: &work)
         case .weekly where rule.bySetPos.isEmpty:
-            return countByMonths(from: lower, to: end, cap: cap, width: 7, period: step, work: &work)
+            return countByYears(from: lower, to: end, cap: cap, width: 7, period: step, work: &work)
         default:
             var cache = MonthMaskCache()
             var key = periodKey(of: lower)
@@ -133,10 +133,48 @@ extension Schedule {
 
     /// Days reached every `period` days in runs of `width` from DTSTART's period (DAILY: runs of
     /// one day every INTERVAL; WEEKLY: whole weeks every INTERVAL weeks), counted month by month.
-    private func countByMonths(
+    /// `countByMonths` over a long span: whole years from a table of (year class, phase of the
+    /// reached days at 1 January), each entry counted once from a representative year, so a
+    /// span of centuries costs one step a year. Without INTERVAL there is one phase; with a large
+    /// one, too many phases to share: months then.
+    private func countByYears(
         from lower: Day, to end: Day, cap: Int, width: Int, period: Int, work: inout Int
     ) -> Int {
-        let origin = startKey
+        let firstWhole = lower.year + 1, lastWhole = end.year - 1
+        guard period > width, period <= 512, lastWhole - firstWhole >= 8,
+            let nextYear = Day(year: firstWhole, month: 1, day: 1), let lastYear = Day(year: end.year, month: 1, day: 1)
+        else { return countByMonths(from: lower, to: end, cap: cap, width: width, period: period, work: &work) }
+        var n = countByMonths(from: lower, to: nextYear, cap: cap, width: width, period: period, work: &work)
+        var table = [Int](repeating: -1, count: 14 * period)
+        var weekday = Day.weekdayOfJanuaryFirst(firstWhole)
+        var phase = ((nextYear.daysSinceEpoch - startKey) % period + period) % period
+        var year = firstWhole
+        while year <= lastWhole, n < cap {
+            work += 1
+            let leap = Day.isLeap(year)
+            let c = (leap ? 7 : 0) + weekday - 1
+            let index = c * period + phase
+            if table[index] < 0 {
+                let rep = CalendarCycle.representativeYear[c]
+                let jan1 = Day(year: rep, month: 1, day: 1)!
+                table[index] = countByMonths(
+                    from: jan1, to: Day(year: rep + 1, month: 1, day: 1)!, cap: .max, width: width, period: period,
+                    origin: jan1.daysSinceEpoch - phase, work: &work)
+            }
+            n += table[index]
+            let length = leap ? 366 : 365
+            weekday = (weekday - 1 + length) % 7 + 1
+            phase = (phase + length) % period
+            year += 1
+        }
+        guard n < cap else { return n }
+        return n + countByMonths(from: lastYear, to: end, cap: cap - n, width: width, period: period, work: &work)
+    }
+
+    private func countByMonths(
+        from lower: Day, to end: Day, cap: Int, width: Int, period: Int, origin: Int? = nil, work: inout Int
+    ) -> Int {
+        let origin = origin ?? startKey
         var n = 0
         var year = lower.year, month = lower.month
         while n < cap, year <= 9999, (year, month) <= (end.year, end.month) {

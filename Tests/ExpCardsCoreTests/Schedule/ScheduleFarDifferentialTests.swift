@@ -126,6 +126,15 @@ import Testing
             let part = ["", ";BYMONTHDAY=1,15", ";BYDAY=MO", ";BYMONTH=2;BYMONTHDAY=29"][rng.below(4)]
             add("FREQ=DAILY;INTERVAL=\(i)\(part);COUNT=NEAR", start, &rng)
         }
+        // INTERVAL > 1 with a filter that leaves some periods empty: counted a year at a time
+        // by (kind of year, phase of the INTERVAL).
+        for _ in 0..<16 {
+            let start = day(1700...2000, &rng)
+            let freq = rng.chance(0.5) ? "DAILY" : "WEEKLY"
+            let i = 2 + rng.below(5)
+            let part = [";BYDAY=\(codes[rng.below(7)])", ";BYMONTHDAY=1,13,31", ";BYMONTH=2,3;BYDAY=SU,MO"][rng.below(3)]
+            add("FREQ=\(freq);INTERVAL=\(i)\(part);COUNT=NEAR", start, &rng)
+        }
         // COUNT beyond what the calendar holds, and UNTIL far ahead.
         add("FREQ=DAILY;COUNT=999999999", Day(year: 1600, month: 1, day: 1)!, &rng)
         add("FREQ=WEEKLY;COUNT=999999999;BYDAY=SA", day(1000...1500, &rng), &rng)

@@ -65,6 +65,18 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
         #expect(work < 30_000, "\(work) steps")
     }
 
+    @Test func intervalWithAFilterIsCountedByYears() throws {
+        // Every other day on Mondays, i.e. every other Monday, from Monday 0001-01-01: charge n
+        // falls 14 * (n - 1) days later.
+        let n = 52_000
+        let last = day("0001-01-01").adding(days: 14 * (n - 1))
+        let (d, work) = try first("FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.description)
+        #expect(d == last)
+        #expect(work < 8_000, "\(work) steps")
+        let (none, _) = try first("FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.adding(days: 1).description)
+        #expect(none == nil)
+    }
+
     @Test func monthlyCountFromYearOne() throws {
         // The 15th of every month from January of year 1: charge n is in month n - 1 after it.
         let (d, work) = try first("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=24289", effect: "0001-01-01", from: "2025-01-01")
