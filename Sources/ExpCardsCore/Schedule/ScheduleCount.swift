@@ -108,12 +108,14 @@ extension Schedule {
         let lower = ignoringStart ? from : max(from, start)
         guard lower < end, lower.year <= 9999 else { return 0 }
         let step = keyStep
+        // DAILY and plain WEEKLY a month or a year at a time while INTERVAL reaches several days a
+        // month; with a larger INTERVAL, walking the reached periods themselves is cheaper.
         switch rule.frequency {
-        case .daily:
+        case .daily where step < 32:
             // A day's set is the day itself: BYSETPOS keeps it with 1 or -1, or never.
             if !rule.bySetPos.isEmpty, !rule.bySetPos.contains(1), !rule.bySetPos.contains(-1) { return 0 }
             return countByYears(from: lower, to: end, cap: cap, width: 1, period: step, work: &work)
-        case .weekly where rule.bySetPos.isEmpty:
+        case .weekly where rule.bySetPos.isEmpty && rule.interval < 10:
             return countByYears(from: lower, to: end, cap: cap, width: 7, period: step, work: &work)
         default:
             var cache = MonthMaskCache()
@@ -135,13 +137,13 @@ extension Schedule {
     /// one day every INTERVAL; WEEKLY: whole weeks every INTERVAL weeks), counted month by month.
     /// `countByMonths` over a long span: whole years from a table of (year class, phase of the
     /// reached days at 1 January), each entry counted once from a representative year, so a
-    /// span of centuries costs one step a year. Without INTERVAL there is one phase; with a large
-    /// one, too many phases to share: months then.
+    /// span of centuries costs one step a year (the callers keep INTERVAL small enough for the
+    /// 14 × period entries to be shared by many years).
     private func countByYears(
         from lower: Day, to end: Day, cap: Int, width: Int, period: Int, work: inout Int
     ) -> Int {
         let firstWhole = lower.year + 1, lastWhole = end.year - 1
-        guard period > width, period <= 512, lastWhole - firstWhole >= 8,
+        guard period > width, lastWhole - firstWhole >= 8,
             let nextYear = Day(year: firstWhole, month: 1, day: 1), let lastYear = Day(year: end.year, month: 1, day: 1)
         else { return countByMonths(from: lower, to: end, cap: cap, width: width, period: period, work: &work) }
         var n = countByMonths(from: lower, to: nextYear, cap: cap, width: width, period: period, work: &work)
