@@ -7,6 +7,13 @@ directory and removes it.
   gen.py shop    --out FILE.csv [--lines N | --bytes B] [--seed S] [--month AAAAMM]
   gen.py company --out FILE.csv [--lines N] [--seed S] [--month AAAAMM]
   gen.py many    --root DIR --shops N --lines L [--pattern '%s/expired'] [--seed S]
+  gen.py rules   --out FILE.csv --rules plain|crafted [--lines N] [--seed S] [--month AAAAMM]
+
+`rules` writes a shop file whose subscriptions all follow one family of rule (issue 13): `plain`,
+monthly on a day 1-28 from effect dates spread over ten years; `crafted`, rules chosen to cost
+a naive evaluation the most (never matching, matching once in decades, COUNT=999999999 or a COUNT
+ending centuries after an effect date in the first millennium, INTERVALs that never reach the
+allowed days), each with its own effect date, so no two (rule, effect date) pairs are alike.
 
 File names follow the platform's (the parser picks the kind from the name): the path given to
 `shop`/`company` should be AAAAMM.SHOP.EXP_CARDS.PDV.P.csv / AAAAMM.EXP_CARDS.ENS.P.csv.
@@ -99,7 +106,68 @@ class Gen:
         return self.month + "01", "04%02d%02d" % (self.r.randrange(60), self.r.randrange(60))
 
 
-def write_shop(path, shop, seed, month, lines=None, size=None):
+CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def ymd(y, m, d):
+    return "%04d%02d%02d" % (y, m, d)
+
+
+def any_day(r, y0, y1):
+    y, m = r.randint(y0, y1), r.randint(1, 12)
+    return y, m, r.randint(1, int(month_end(y, m)[6:]))
+
+
+def weekday(y, m, d):
+    # ISO weekday 1..7 (Zeller-free: days from 0001-01-01, a Monday).
+    days = sum(int(month_end(y, k)[6:]) for k in range(1, m)) + d - 1
+    yy = y - 1
+    return (365 * yy + yy // 4 - yy // 100 + yy // 400 + days) % 7 + 1
+
+
+def plain_rule(r, g):
+    y, m, d = any_day(r, g.y - 10, g.y)
+    count = ";COUNT=%d" % r.choice((12, 24, 36, 120)) if r.random() < 0.5 else ""
+    return "RRULE:FREQ=MONTHLY;BYMONTHDAY=%d%s" % (r.randint(1, 28), count), ymd(y, m, d)
+
+
+def crafted_rule(r, g):
+    k = r.randrange(12)
+    y, m, d = any_day(r, 1, g.y)
+    if k == 0:
+        rule = "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"
+    elif k == 1:
+        y, m, d = any_day(r, 1, 100)
+        rule = "FREQ=DAILY;COUNT=999999999"
+    elif k == 2:
+        # A COUNT that ends between the 17th and the 22nd century.
+        y, m, d = any_day(r, 1, 50)
+        rule = "FREQ=DAILY;COUNT=%d" % r.randint(600000, 800000)
+    elif k == 3:
+        rule = "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11"
+    elif k == 4:
+        rule = "FREQ=YEARLY;INTERVAL=%d;BYMONTH=2;BYMONTHDAY=29" % r.randint(1, 8)
+    elif k == 5:
+        rule = "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=%s" % r.choice(CODES)
+    elif k == 6:
+        rule = "FREQ=WEEKLY;BYDAY=MO,TU;BYSETPOS=3"
+    elif k == 7:
+        other = CODES[weekday(y, m, d) % 7]  # the next weekday: INTERVAL=7 never reaches it
+        rule = "FREQ=DAILY;INTERVAL=7;BYDAY=%s" % other
+    elif k == 8:
+        y, m, d = any_day(r, 1, 1500)
+        rule = "FREQ=MONTHLY;INTERVAL=%d;BYMONTHDAY=-1;COUNT=%d" % (r.randint(2, 5), r.randint(5000, 15000))
+    elif k == 9:
+        y, m, d = any_day(r, 1, 1500)
+        rule = "FREQ=WEEKLY;INTERVAL=%d;BYDAY=SA;COUNT=%d" % (r.randint(1, 3), r.randint(20000, 60000))
+    elif k == 10:
+        rule = "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6"
+    else:
+        rule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=%s;COUNT=%d" % (r.choice(CODES), r.randint(1, 30))
+    return "RRULE:" + rule, ymd(y, m, d)
+
+
+def write_shop(path, shop, seed, month, lines=None, size=None, rules=None):
     g = Gen(seed, month)
     r = g.r
     date, time = g.created()
@@ -134,8 +202,9 @@ def write_shop(path, shop, seed, month, lines=None, size=None):
             init, ninit = str(r.randrange(100, 100000)), str(r.randrange(1, 4))
         else:
             init, ninit = "", "0"
+        rule, effect = rules(r, g) if rules else (r.choice(RULES), r.choice(g.effects))
         line = '"02";"%s";"%s";"%s";"%s";"REC_%s_%d";"%s";"%s";"%s";"%d";"%s";"%s"\r\n' % (
-            a, name, email, exp, a[:24], r.randrange(100), counter, r.choice(RULES), r.choice(g.effects),
+            a, name, email, exp, a[:24], r.randrange(100), counter, rule, effect,
             r.randrange(100, 1000000), init, ninit)
         chunk.append(line)
         details += 1
@@ -171,7 +240,8 @@ def write_company(path, seed, month, lines):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["shop", "company", "many"])
+    p.add_argument("kind", choices=["shop", "company", "many", "rules"])
+    p.add_argument("--rules", choices=["plain", "crafted"], default="plain")
     p.add_argument("--out")
     p.add_argument("--root")
     p.add_argument("--lines", type=int)
@@ -185,6 +255,9 @@ def main():
     a = p.parse_args()
     if a.kind == "shop":
         write_shop(a.out, a.shop, a.seed, a.month, lines=a.lines, size=a.bytes)
+    elif a.kind == "rules":
+        write_shop(a.out, a.shop, a.seed, a.month, lines=a.lines or 20002,
+                   rules=crafted_rule if a.rules == "crafted" else plain_rule)
     elif a.kind == "company":
         write_company(a.out, a.seed, a.month, a.lines or 2000000)
     else:

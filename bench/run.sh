@@ -12,7 +12,8 @@
 # Knobs (environment):
 #   BENCH_REPEATS=3            runs per tool and case (median kept)
 #   BENCH_LATENCY_REPEATS=     runs per tool for the slow latency cases (default: REPEATS)
-#   BENCH_CASES="parse big many latency"   subset of the cases
+#   BENCH_CASES="parse rules big many latency"   subset of the cases
+#   BENCH_RULE_LINES=20000     subscriptions in each file of the rules case
 #   BENCH_SHOP_LINES=1000000 BENCH_COMPANY_LINES=2000000 BENCH_BIG_BYTES=268435456
 #   BENCH_SHOPS=200 BENCH_SHOP_FILE_LINES=1000 BENCH_DELAY_MS=10
 #   BENCH_BUDGET=840           seconds; a case that would start later is skipped (and said so)
@@ -27,7 +28,8 @@ ROOT=$(dirname "$HERE")
 PY=/usr/bin/python3
 REPEATS=${BENCH_REPEATS:-3}
 LREPEATS=${BENCH_LATENCY_REPEATS:-$REPEATS}
-CASES=${BENCH_CASES:-parse big many latency}
+CASES=${BENCH_CASES:-parse rules big many latency}
+RULE_LINES=${BENCH_RULE_LINES:-20000}
 SHOP_LINES=${BENCH_SHOP_LINES:-1000000}
 COMPANY_LINES=${BENCH_COMPANY_LINES:-2000000}
 BIG_BYTES=${BENCH_BIG_BYTES:-268435456}
@@ -189,6 +191,26 @@ EOF2
         "wc -l (floor)|wc -l \"\$CR_FILE\" >/dev/null|0||"
     # Free the disk before the download cases.
     rm -f "$SHOP_FILE" "$COMPANY_FILE" "$CR_FILE"
+;; esac
+
+# --- 1b. crafted recurrence rules against plain monthly ones (issue 13) ---------------------
+# Each file holds RULE_LINES subscriptions with (rule, effect date) pairs all different, so no
+# schedule is shared; the crafted ones are the rules that cost a naive evaluation the most (see
+# gen.py). Target: crafted within 5 times plain.
+case " $CASES " in *" rules "*)
+    if over_budget; then note "budget spent: rules case skipped"; else
+        mkdir -p "$DATA/rules-plain" "$DATA/rules-crafted"
+        PLAIN_RULES=$DATA/rules-plain/$MONTH.87654321.EXP_CARDS.PLAIN.P.csv
+        CRAFTED_RULES=$DATA/rules-crafted/$MONTH.87654321.EXP_CARDS.CRAFTED.P.csv
+        "$PY" "$HERE/gen.py" rules --rules plain --lines $(( RULE_LINES + 2 )) --seed 5 --month $MONTH --out "$PLAIN_RULES" || die "generator failed"
+        "$PY" "$HERE/gen.py" rules --rules crafted --lines $(( RULE_LINES + 2 )) --seed 5 --month $MONTH --out "$CRAFTED_RULES" || die "generator failed"
+        export PLAIN_RULES CRAFTED_RULES
+        cat "$PLAIN_RULES" "$CRAFTED_RULES" >/dev/null
+        measure "rules ($RULE_LINES subscriptions)" "$(stat -c %s "$CRAFTED_RULES")" "$REPEATS" \
+            "expcards report, plain monthly rules|\"\$BIN\" report --as-of \$AS_OF \"\$PLAIN_RULES\" >/dev/null|0,65||" \
+            "expcards report, crafted rules|\"\$BIN\" report --as-of \$AS_OF \"\$CRAFTED_RULES\" >/dev/null|0,65||"
+        rm -rf "$DATA/rules-plain" "$DATA/rules-crafted"
+    fi
 ;; esac
 
 # --- sandbox for the download cases ------------------------------------------------------
@@ -361,7 +383,10 @@ for case, tools in rows.items():
         size = runs[0][2]
         rss = max(r[1] for r in runs)
         allruns = ", ".join("%.2f" % r[0] for r in runs)
-        if case.startswith("parse"):
+        if case.startswith("rules"):
+            b = ref.get("expcards report, plain monthly rules")
+            ratio = "%.2f× plain" % (t / b) if b else "n/a"
+        elif case.startswith("parse"):
             b = base["check"]
             ratio = "%.2f× check" % (t / b if b else float("nan"))
             if base["report"]:
@@ -385,6 +410,7 @@ for case, tools in rows.items():
             print("%s: %s at %.1f %% of wc -l's throughput%s." % (case, tool, 100 * floor / t, ", %.1f times Python's csv" % (py / t) if py else ""))
 print()
 print("Ratios: a tool's median time divided by expcards' (above 1: expcards is faster). MB = 10^6 bytes.")
+print("Rules case: each report's median time divided by the plain file's (target: crafted within 5×).")
 print("CPU s: median user + system time of the command and its children (sshd's and the proxy's are not counted).")
 print("Whole run: %s s." % sys.argv[3])
 notes = open(sys.argv[2]).read().strip()

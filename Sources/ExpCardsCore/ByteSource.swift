@@ -17,11 +17,15 @@ public enum SourceError: Error, Hashable, Sendable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     /// The gzip stream is damaged or cut short.
     case corruptGzip(reason: String)
+    /// The gzip stream inflates to more than its `GzipSource.InflationLimit` allows.
+    case inflatesTooMuch(limit: Int, compressed: Int)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .corruptGzip(let reason): return "gzip data is damaged: \(reason)"
+        case .inflatesTooMuch(let limit, let compressed):
+            return "gzip data inflates to more than \(limit) bytes (from \(compressed) compressed bytes read)"
         }
     }
 }
@@ -96,15 +100,42 @@ public struct MemorySource: ByteSource {
 /// gzip decompressed as a stream with zlib: never the whole file in memory. Concatenated gzip
 /// members (allowed by RFC 1952) are read one after the other.
 public final class GzipSource<Inner: ByteSource>: ByteSource {
+    /// A bound on the inflated size, so a small "gzip bomb" (zeros compress about 1000:1) cannot
+    /// make a run read gigabytes: at most `ratio` times the compressed bytes read so far, but
+    /// always at least `floor`, and never more than `cap`. Text like an EXP_CARDS file compresses
+    /// 3 to 10 times, so real files stay far below; checked as the stream is read, so it holds
+    /// for a stream whose size is not known in advance.
+    public struct InflationLimit: Hashable, Sendable {
+        public var ratio = 64
+        public var floor = 64 << 20
+        public var cap = 4 << 30
+
+        public init(ratio: Int = 64, floor: Int = 64 << 20, cap: Int = 4 << 30) {
+            self.ratio = ratio
+            self.floor = floor
+            self.cap = cap
+        }
+
+        /// The inflated bytes allowed after `compressed` bytes of input.
+        public func allowed(afterCompressed compressed: Int) -> Int {
+            let (scaled, overflow) = compressed.multipliedReportingOverflow(by: ratio)
+            return min(cap, max(floor, overflow ? Int.max : scaled))
+        }
+    }
+
     private var inner: Inner
+    private let limit: InflationLimit
+    private var compressedBytes = 0
+    private var inflatedBytes = 0
     private var stream = z_stream()
     private let input: UnsafeMutableRawBufferPointer
     private var innerEnded = false
     private var memberEnded = false
     private var finished = false
 
-    public init(_ inner: Inner, inputSize: Int = 256 * 1024) throws(SourceError) {
+    public init(_ inner: Inner, inputSize: Int = 256 * 1024, limit: InflationLimit = InflationLimit()) throws(SourceError) {
         self.inner = inner
+        self.limit = limit
         input = .allocate(byteCount: inputSize, alignment: 16)
         // 16 + MAX_WBITS: expect a gzip header and trailer (CRC and size are checked by zlib).
         let rc = inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -131,6 +162,7 @@ public final class GzipSource<Inner: ByteSource>: ByteSource {
                 } else {
                     stream.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
                     stream.avail_in = UInt32(n)
+                    compressedBytes += n
                 }
             }
             if stream.avail_in == 0 && innerEnded {
@@ -153,6 +185,13 @@ public final class GzipSource<Inner: ByteSource>: ByteSource {
                 throw .corruptGzip(reason: msg)
             }
         }
-        return buffer.count - Int(stream.avail_out)
+        let produced = buffer.count - Int(stream.avail_out)
+        inflatedBytes += produced
+        let allowed = limit.allowed(afterCompressed: compressedBytes)
+        if inflatedBytes > allowed {
+            finished = true
+            throw .inflatesTooMuch(limit: allowed, compressed: compressedBytes)
+        }
+        return produced
     }
 }

@@ -21,6 +21,8 @@ public enum ExpCardsParser {
         public var maxProblems = 100
         /// Size of the read buffer.
         public var bufferBytes = 1 << 20
+        /// How much a gzip file may inflate to: `GzipSource.InflationLimit`.
+        public var inflation = GzipSource<FileSource>.InflationLimit()
 
         public init() {}
     }
@@ -69,7 +71,7 @@ public enum ExpCardsParser {
             let n = try file.read(into: magic)
             lseek(file.descriptor, 0, SEEK_SET)
             if n == 2 && magic[0] == 0x1F && magic[1] == 0x8B {
-                let gz = try GzipSource(file)
+                let gz = try GzipSource(file, limit: limits.inflation)
                 var source = gz
                 result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 result.compressed = true

@@ -106,6 +106,12 @@ struct RecordValidator {
         switch error {
         case .corruptGzip(let reason):
             problem(line: 0, expected: "a complete gzip stream", found: reason)
+        case .inflatesTooMuch(let limit, let compressed):
+            let ratio = limits.inflation.ratio
+            problem(
+                line: 0,
+                expected: "gzip data that inflates to at most \(ratio) times its compressed size (here \(limit) bytes)",
+                found: "more, after \(compressed) compressed bytes; the rest of the file is not read")
         case .unreadable(_, let reason):
             mentionsLines = true
             problem(line: 0, expected: "a readable file", found: "read error after line \(line): \(reason)")

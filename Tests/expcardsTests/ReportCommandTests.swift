@@ -23,6 +23,25 @@ import Testing
         #expect(usage.status == 64, "\(usage)")
     }
 
+    @Test func aFutureMonthsFileDoesNotHideTheReport() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shop = dir + "/" + Samples.shopName
+        let future = dir + "/209912.87654321.EXP_CARDS.PDV.P.csv"
+        try Samples.shop.write(toFile: shop, atomically: true, encoding: .utf8)
+        try Samples.shop.write(toFile: future, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["report", "--as-of", "2018-07-01", shop, future])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasPrefix("OK · 1 expired"), "\(r)")
+        #expect(r.stderr.contains("209912.87654321.EXP_CARDS.PDV.P.csv: month 2099-12 is later than next month"), "\(r)")
+        // Alone, it is no report at all (never an empty report that exits 0).
+        let alone = try CLI.run(["report", "--as-of", "2018-07-01", future])
+        #expect(alone.status == 66, "\(alone)")
+        // Named, it is read.
+        let named = try CLI.run(["report", "--as-of", "2018-07-01", "--month", "2099-12", future])
+        #expect(named.status != 66, "\(named)")
+    }
+
     @Test func noColourWhenNotATerminalAndJSONIsAnObject() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -86,9 +86,11 @@ struct ReportRunner {
             }
             if !FileManager.default.changeCurrentDirectoryPath(root) { paths = [] }
         }
+        let asOf = options.asOf.flatMap { Day(iso: $0) } ?? Day.todayUTC()
         let selection = ReportSelection(
-            paths: paths, mode: options.mode?.environment ?? settings.mode.value,
+            paths: paths, asOf: asOf, mode: options.mode?.environment ?? settings.mode.value,
             month: options.month.flatMap { YearMonth($0) } ?? month, shops: Set(options.shops))
+        for warning in selection.warnings { logger.warning("\(warning)") }
         if selection.selected.isEmpty {
             if let headline { Output.stdout(headline + "\n") }
             let where_ = files.isEmpty ? "in the archive \(settings.archive.value)" : "among the files given"
@@ -98,7 +100,7 @@ struct ReportRunner {
             for e in selection.excluded { logger.info("left out \(e.path): \(e.reason)") }
             return .noInput
         }
-        var o = ExpiryReport.Options(asOf: options.asOf.flatMap { Day(iso: $0) } ?? Day.todayUTC())
+        var o = ExpiryReport.Options(asOf: asOf)
         o.thresholdMonths = options.threshold ?? settings.threshold.value
         o.horizonMonths = options.horizon
         o.currency = options.currency.flatMap { Currency(code: $0) } ?? settings.currency.value

@@ -82,8 +82,9 @@ import Testing
 
     // MARK: - The oracle
 
-    /// Reads `rule<TAB>YYYYMMDD` lines, writes one line per case: the first N dates (YYYYMMDD,
-    /// comma-separated) up to 2079-12-31, or `ERROR ...`.
+    /// Reads `rule<TAB>YYYYMMDD[<TAB>YYYYMMDD]` lines (rule, effect date, optional first day of
+    /// interest), writes one line per case: the first N dates on or after that day (COUNT counted
+    /// from the effect date; YYYYMMDD, comma-separated) up to 2079-12-31, or `ERROR ...`.
     static let oracleScript = #"""
         import sys, datetime, warnings
         warnings.simplefilter("ignore")
@@ -110,11 +111,11 @@ import Testing
         def text(parts):
             return ";".join("%s=%s" % kv for kv in parts.items())
 
-        def dates(parts, start):
-            """The rule's dates from start, COUNT applied, up to BOUND, at most N."""
+        def dates(parts, start, frm):
+            """The rule's dates from frm (COUNT counted from start), up to BOUND, at most N."""
             parts = dict(parts)
             count = int(parts.pop("COUNT")) if "COUNT" in parts else None
-            limit = N if count is None else min(N, count)
+            seen = 0
             days = [d.strip().lstrip("+") for d in parts.get("BYDAY", "").split(",") if d]
             plain = [d for d in days if d[-2:] == d]
             ordinal = [d for d in days if d[-2:] != d]
@@ -138,18 +139,21 @@ import Testing
                 it = iter(rrulestr(text(parts), dtstart=dtstart))
             out = []
             for d in it:
-                if d > BOUND or len(out) == limit:
+                if d > BOUND or len(out) == N or (count is not None and seen == count):
                     break
                 if d >= start:
-                    out.append(d.strftime("%Y%m%d"))
+                    seen += 1
+                    if d >= frm:
+                        out.append(d.strftime("%Y%m%d"))
             return out
 
         results = []
         for line in sys.stdin.read().splitlines():
-            rule, start = line.split("\t")
+            rule, start, frm = (line.split("\t") + [""])[:3]
             try:
                 start = datetime.datetime.strptime(start, "%Y%m%d")
-                results.append(",".join(dates(parts_of(rule), start)))
+                frm = datetime.datetime.strptime(frm, "%Y%m%d") if frm else start
+                results.append(",".join(dates(parts_of(rule), start, frm)))
             except Exception as e:
                 results.append("ERROR " + repr(e).replace(",", ";"))
         sys.stdout.write("".join(r + "\n" for r in results))

@@ -50,7 +50,9 @@ struct RiskTable {
                 }
             }
             charges = complete ? list : nil
-            afterHorizon = next == Day.none32 ? Day.none32 : (schedule.firstCharge(onOrAfter: horizonEnd.adding(days: 1))?.days32 ?? Day.none32)
+            afterHorizon =
+                next == Day.none32
+                ? Day.none32 : (schedule.firstCharge(onOrAfter: horizonEnd.adding(days: 1))?.days32 ?? Day.none32)
         }
     }
 
@@ -89,10 +91,14 @@ struct RiskTable {
                 limit: RiskTable.maxCharges)
             series[key] = s
         } else {
-            return direct(rule: rule, effect: effect, expiry: expiry, amount: amount, initialAmount: initialAmount, initialCount: initialCount)
+            return direct(
+                rule: rule, effect: effect, expiry: expiry, amount: amount, initialAmount: initialAmount,
+                initialCount: initialCount)
         }
         guard let charges = s.charges else {
-            return direct(rule: rule, effect: effect, expiry: expiry, amount: amount, initialAmount: initialAmount, initialCount: initialCount)
+            return direct(
+                rule: rule, effect: effect, expiry: expiry, amount: amount, initialAmount: initialAmount,
+                initialCount: initialCount)
         }
         var r = Risk()
         r.nextCharge = s.next
@@ -131,7 +137,8 @@ struct RiskTable {
             let lastInitial = n == Day.none32 ? horizonEndDays : n
             initial = max(0, RiskTable.lowerBound(charges, lastInitial + 1) - j)
         }
-        r.amountAtRisk = RiskTable.total(initial: initial, initialAmount: initialAmount ?? 0, rest: count - initial, amount: amount)
+        r.amountAtRisk = RiskTable.total(
+            initial: initial, initialAmount: initialAmount ?? 0, rest: count - initial, amount: amount)
         return r
     }
 
@@ -159,7 +166,8 @@ struct RiskTable {
             schedule: Schedule(rule: rule, start: Day(daysSinceEpoch: Int(effect))), expiry: Day(daysSinceEpoch: Int(expiry)),
             asOf: asOf, horizonMonths: horizonMonths, amount: amount, initialAmount: initialAmount, initialCount: initialCount)
         return Risk(
-            nextCharge: c.nextCharge?.days32 ?? Day.none32, firstChargeAfterExpiry: c.firstChargeAfterExpiry?.days32 ?? Day.none32,
+            nextCharge: c.nextCharge?.days32 ?? Day.none32,
+            firstChargeAfterExpiry: c.firstChargeAfterExpiry?.days32 ?? Day.none32,
             chargesAtRisk: Int32(c.chargesAtRisk ?? 0), amountAtRisk: c.amountAtRisk ?? 0)
     }
 
