@@ -154,6 +154,10 @@ struct ReportRunner {
         if let month = report.month { words += ["--month", month.description] }
         for shop in options.shops.sorted() { words += ["--shop", shop] }
         if let asOf = options.asOf { words += ["--as-of", asOf] }
+        if let threshold = options.threshold { words += ["--threshold", String(threshold)] }
+        if options.horizon != 12 { words += ["--horizon", String(options.horizon)] }
+        if let currency = options.currency { words += ["--currency", currency] }
+        if options.mask { words.append("--mask") }
         if archive { words += ["--archive", settings.archive.value] }
         return words.joined(separator: " ") + (archive ? "" : " FILES...")
     }

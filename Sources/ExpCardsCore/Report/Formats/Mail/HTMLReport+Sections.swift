@@ -1,10 +1,13 @@
 /// The subscriptions at risk, the files read and the warnings.
 extension HTMLWriter {
     mutating func subscriptions() {
-        let listed = report.subscriptions.lazy.filter { $0.risk.firstChargeAfterExpiry != nil || !$0.risk.isScheduleKnown }
+        let listed = report.subscriptions.lazy.filter {
+            $0.risk.firstChargeAfterExpiry != nil || !$0.risk.isScheduleKnown
+        }
         let total = report.summary.values.reduce(0) { $0 + $1.subscriptions }
         guard !report.subscriptions.isEmpty else {
-            heading("SUBSCRIPTIONS AT RISK · none" + (report.files.contains { $0.kind == .shop } ? "" : " (no shop file read)"))
+            let shopFiles = report.files.contains { $0.kind == .shop }
+            heading("SUBSCRIPTIONS AT RISK · none" + (shopFiles ? "" : " (no shop file read)"))
             return
         }
         var shown = 0, leftOut = 0
@@ -24,7 +27,7 @@ extension HTMLWriter {
                 let label = report.shopLabels[s.shopId].map { " (" + text($0) + ")" } ?? ""
                 put("<h3 style=\"margin:16px 0 4px 0;font-size:14px;\(Self.font)\">Shop \(text(s.shopId))\(label)</h3>")
                 table()
-                put("<tr><th style=\"\(Self.head)\">First charge after expiry</th><th style=\"\(Self.head)\">Subscription</th><th style=\"\(Self.head)\">Name</th><th style=\"\(Self.head)\">Card expiry</th><th style=\"\(Self.head)\">Next charge</th><th style=\"\(Self.head)text-align:right;\">At risk</th><th style=\"\(Self.head)text-align:right;\">Each</th><th style=\"\(Self.head)\">Counter</th></tr>")
+                headerRow(["First charge after expiry", "Subscription", "Name", "Card expiry", "Next charge", "At risk>", "Each>", "Counter"])
                 open = true
             }
             shown += 1
@@ -39,8 +42,16 @@ extension HTMLWriter {
                 atRisk = n == 0 ? "none" : plural(n, "charge") + ", " + money(amount, s.currency)
             }
             var each = money(s.amount, s.currency)
-            if let initial = s.initialAmount, s.initialCount > 0 { each += " (first \(s.initialCount): " + money(initial, s.currency) + ")" }
-            put("<tr style=\"background:\(c.background);\"><td style=\"\(Self.cell)white-space:nowrap;font-weight:bold;color:\(c.text);\">\(first)</td><td style=\"\(Self.cell)\">\(text(s.subscriptionId))</td><td style=\"\(Self.cell)\">\(name(s.name))</td><td style=\"\(Self.cell)white-space:nowrap;color:\(c.text);\">\(s.expiry)</td><td style=\"\(Self.cell)white-space:nowrap;\">\(next)</td><td style=\"\(Self.cell)text-align:right;\">\(atRisk)</td><td style=\"\(Self.cell)text-align:right;\">\(each)</td><td style=\"\(Self.cell)\">\(text(s.recurrenceCounter))</td></tr>")
+            if let initial = s.initialAmount, s.initialCount > 0 {
+                each += " (first \(s.initialCount): " + money(initial, s.currency) + ")"
+            }
+            let nowrap = "white-space:nowrap;"
+            row(
+                [
+                    (nowrap + "font-weight:bold;color:\(c.text);", first), ("", text(s.subscriptionId)), ("", name(s.name)),
+                    (nowrap + "color:\(c.text);", "\(s.expiry)"), (nowrap, next),
+                    (r.isScheduleKnown ? "text-align:right;" : "", atRisk), ("text-align:right;", each), ("", text(s.recurrenceCounter)),
+                ], background: c.background)
         }
         if open { put("</table>") }
         if !any { note("None of the \(plural(total, "subscription")) has a charge after its card's expiry.") }
@@ -49,7 +60,7 @@ extension HTMLWriter {
 
     mutating func files() {
         let problems = report.problemCount
-        heading("PROBLEMS · " + (problems == 0 ? "none" : "\(problems)"), colour: problems == 0 ? "#222222" : "#b71c1c")
+        heading("PROBLEMS · " + (problems == 0 ? "none" : "\(problems)"), colour: problems == 0 ? "#222222" : Self.colours[.expired]!.text)
         for f in report.files where !f.isClean {
             put("<p style=\"margin:8px 0 2px 0;font-weight:bold;\">\(text(f.path))</p><ul style=\"margin:0 0 8px 0;\">")
             if let u = f.unreadable { put("<li>\(text(u))</li>") }
@@ -62,16 +73,18 @@ extension HTMLWriter {
         }
         heading("FILES READ · \(report.files.count)")
         table()
-        put("<tr><th style=\"\(Self.head)\"></th><th style=\"\(Self.head)\">File</th><th style=\"\(Self.head)\">Kind</th><th style=\"\(Self.head)text-align:right;\">Details</th></tr>")
+        headerRow(["", "File", "Kind", "Details>"])
         for f in report.files {
             let state = f.unreadable != nil && f.problems.isEmpty ? "UNREADABLE" : (f.isClean ? "OK" : "FAIL")
             let colour = f.isClean ? "#1b5e20" : "#b71c1c"
             var kind = f.kind.map { $0 == .shop ? "shop " + (f.shopId ?? "?") : "company" } ?? "-"
             if let env = f.environment { kind += ", " + env.rawValue }
             if f.compressed { kind += ", gzip" }
-            var warnings = ""
-            if !f.warnings.isEmpty { warnings = "<br><span style=\"color:#b34700;\">" + f.warnings.map { "warning: " + text($0) }.joined(separator: "<br>") + "</span>" }
-            put("<tr><td style=\"\(Self.cell)font-weight:bold;color:\(colour);\">\(state)</td><td style=\"\(Self.cell)\">\(text(f.path))\(warnings)</td><td style=\"\(Self.cell)\">\(text(kind))</td><td style=\"\(Self.cell)text-align:right;\">\(f.detailRecords)</td></tr>")
+            var file = text(f.path)
+            if !f.warnings.isEmpty {
+                file += "<br><span style=\"color:#b34700;\">" + f.warnings.map { "warning: " + text($0) }.joined(separator: "<br>") + "</span>"
+            }
+            row([("font-weight:bold;color:\(colour);", state), ("", file), ("", text(kind)), ("text-align:right;", "\(f.detailRecords)")])
         }
         put("</table>")
         if !report.excluded.isEmpty {

@@ -16,7 +16,7 @@ enum HTMLReport {
 
 /// Escapes `&<>"'`: safe in text and in quoted attributes.
 func htmlEscaped(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
+    guard text.utf8.contains(where: { "&<>\"'".utf8.contains($0) }) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count + 16)
     for c in text.unicodeScalars {
@@ -63,7 +63,8 @@ struct HTMLWriter {
         guard !mask, MailAddress(s) != nil, !s.contains("<") else { return text(shown) }
         var href = "mailto:"
         for b in s.utf8 {
-            if (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || "@.-_+~!$*".utf8.contains(b) {
+            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            if unreserved || "@.-_+~!$*".utf8.contains(b) {
                 href.unicodeScalars.append(Unicode.Scalar(b))
             } else {
                 href += "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
@@ -95,7 +96,8 @@ struct HTMLWriter {
         put("<title>\(text(title))</title></head>")
         put("<body style=\"margin:0;padding:16px;background:#ffffff;color:#222222;\(Self.font)font-size:14px;\">")
         if let headline {
-            put("<p style=\"margin:0 0 8px 0;padding:8px;background:#fdecea;color:#b71c1c;font-weight:bold;\">\(text(headline))</p>")
+            let style = "margin:0 0 8px 0;padding:8px;background:#fdecea;color:#b71c1c;font-weight:bold;"
+            put("<p style=\"\(style)\">\(text(headline))</p>")
         }
         let word = verdict.prefix { $0.isLetter }
         let colour = word == "PROBLEMS" ? "#b71c1c" : word == "WARNING" ? "#b34700" : "#1b5e20"
@@ -109,7 +111,25 @@ struct HTMLWriter {
         put("</body></html>")
     }
 
-    mutating func table() { put("<table role=\"presentation\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" style=\"border-collapse:collapse;\(Self.font)font-size:14px;margin:0 0 8px 0;\">") }
+    mutating func table() {
+        put(
+            "<table role=\"presentation\" cellspacing=\"0\" cellpadding=\"0\" border=\"0\" "
+                + "style=\"border-collapse:collapse;\(Self.font)font-size:14px;margin:0 0 8px 0;\">")
+    }
+
+    /// A header row; a label ending in `>` is right-aligned (the `>` dropped).
+    mutating func headerRow(_ labels: [String]) {
+        let cells = labels.map { label in
+            label.hasSuffix(">") ? "<th style=\"\(Self.head)text-align:right;\">\(label.dropLast())</th>" : "<th style=\"\(Self.head)\">\(label)</th>"
+        }
+        put("<tr>" + cells.joined() + "</tr>")
+    }
+
+    /// A row of cells, each its extra style and its HTML.
+    mutating func row(_ cells: [(style: String, html: String)], background: String? = nil) {
+        let open = background.map { "<tr style=\"background:\($0);\">" } ?? "<tr>"
+        put(open + cells.map { "<td style=\"\(Self.cell)\($0.style)\">\($0.html)</td>" }.joined() + "</tr>")
+    }
 
     mutating func heading(_ html: String, colour: String = "#222222") {
         put("<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:\(colour);\(Self.font)\">\(html)</h2>")
@@ -119,11 +139,14 @@ struct HTMLWriter {
 
     mutating func summary() {
         table()
-        put("<tr><th style=\"\(Self.head)\"></th><th style=\"\(Self.head)text-align:right;\">Cards</th><th style=\"\(Self.head)text-align:right;\">Subscriptions</th><th style=\"\(Self.head)\">At risk</th></tr>")
+        headerRow(["", "Cards>", "Subscriptions>", "At risk"])
         for status in ExpiryStatus.allCases {
             let s = report.summary[status] ?? .init()
             let c = Self.colours[status]!
-            put("<tr><td style=\"\(Self.cell)color:\(c.text);font-weight:bold;\">\(status.rawValue.capitalized)</td><td style=\"\(Self.cell)text-align:right;\">\(s.aliases)</td><td style=\"\(Self.cell)text-align:right;\">\(s.subscriptions)</td><td style=\"\(Self.cell)\">\(money(s.amountAtRisk))</td></tr>")
+            row([
+                ("color:\(c.text);font-weight:bold;", status.rawValue.capitalized), ("text-align:right;", "\(s.aliases)"),
+                ("text-align:right;", "\(s.subscriptions)"), ("", money(s.amountAtRisk)),
+            ])
         }
         put("</table>")
         note("At risk: the charges due after the card's expiry, from \(report.options.asOf) to \(report.horizonEnd).")
@@ -141,7 +164,8 @@ struct HTMLWriter {
         switch status {
         case .expired: scope = "expired before \(report.options.asOf)"
         case .expiring:
-            scope = report.options.thresholdMonths == 0 ? "expiring on \(report.options.asOf)" : "expiring from \(report.options.asOf) to \(report.thresholdEnd)"
+            scope = report.options.thresholdMonths == 0
+                ? "expiring on \(report.options.asOf)" : "expiring from \(report.options.asOf) to \(report.thresholdEnd)"
         case .later: scope = "expiring after \(report.thresholdEnd)"
         }
         heading("\(status.rawValue.uppercased()) · \(all.isEmpty ? "none" : plural(all.count, "card")) \(scope)", colour: c.text)
@@ -150,13 +174,20 @@ struct HTMLWriter {
         budget -= shown.count
         if !shown.isEmpty {
             table()
-            put("<tr><th style=\"\(Self.head)\">Expiry</th><th style=\"\(Self.head)\">Name</th><th style=\"\(Self.head)\">E-mail</th><th style=\"\(Self.head)text-align:right;\">Subs</th><th style=\"\(Self.head)\">Shops</th><th style=\"\(Self.head)\">Alias</th></tr>")
+            headerRow(["Expiry", "Name", "E-mail", "Subs>", "Shops", "Alias"])
             for a in shown {
                 let shops = a.shops.isEmpty ? "-" : a.shops.map(text).joined(separator: ", ")
-                put("<tr style=\"background:\(c.background);\"><td style=\"\(Self.cell)color:\(c.text);font-weight:bold;white-space:nowrap;\">\(a.expiry)</td><td style=\"\(Self.cell)\">\(name(a.name))</td><td style=\"\(Self.cell)\">\(email(a.email))</td><td style=\"\(Self.cell)text-align:right;\">\(a.subscriptions)</td><td style=\"\(Self.cell)\">\(shops)</td><td style=\"\(Self.cell)font-family:Consolas,Menlo,monospace;font-size:12px;color:#555555;\">\(text(a.alias))</td></tr>")
+                row(
+                    [
+                        ("color:\(c.text);font-weight:bold;white-space:nowrap;", "\(a.expiry)"), ("", name(a.name)), ("white-space:nowrap;", email(a.email)),
+                        ("text-align:right;", "\(a.subscriptions)"), ("", shops),
+                        ("font-family:Consolas,Menlo,monospace;font-size:12px;color:#555555;", text(a.alias)),
+                    ], background: c.background)
             }
             put("</table>")
         }
-        if shown.count < all.count { note("<b>\(all.count - shown.count) more \(status.rawValue) cards not shown here</b>: \(leftOutNote)") }
+        if shown.count < all.count {
+            note("<b>\(all.count - shown.count) more \(status.rawValue) cards not shown here</b>: \(leftOutNote)")
+        }
     }
 }
