@@ -5,8 +5,10 @@
 # production files of the last three months, one damaged on purpose), serves it from a
 # throwaway OpenSSH server on 127.0.0.1 (scripts/sshd-sandbox.sh: fresh keys, its host key in a
 # demo known_hosts, so strict host key checking stays on), runs `expcards run` against it,
-# prints the report, shows `expcards list`, then stops the server and removes everything it
-# made (a temporary directory; nothing is left running).
+# prints the report, shows `expcards list`, writes the report as a mail (`--format mail`) and,
+# where Chromium is installed, a screenshot of its HTML, into DEMO_OUT and prints both paths,
+# then stops the server and removes everything else it made (a temporary directory; nothing is
+# left running).
 #
 # The report goes to stdout, the progress lines to stderr. Exit status: 0 when expcards exits 0
 # or 65 (65 means "a file has problems": the demo damages one file on purpose, so 65 is the
@@ -14,13 +16,15 @@
 # passed on (e.g. 69 server unreachable, 76 host key, 77 authentication).
 #
 # Environment: EXPCARDS_BIN (default .build/debug/expcards), TMPDIR, DEMO_SEED, DEMO_TODAY
-# (YYYY-MM-DD, default today in UTC).
+# (YYYY-MM-DD, default today in UTC), DEMO_OUT (where the mail and its screenshot are kept,
+# default .build/demo).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 top=$(cd -- "$here/.." && pwd -P)
 bin=${EXPCARDS_BIN:-$top/.build/debug/expcards}
 python=/usr/bin/python3
+out=${DEMO_OUT:-$top/.build/demo}
 
 say() { echo "demo: $*" >&2; }
 
@@ -85,6 +89,34 @@ if [ "$status" -eq 0 ] || [ "$status" -eq 65 ]; then
     "$bin" list --config "$CONFIG" || say "expcards list exited $?"
 fi
 echo >&2
+
+# The same report as the mail `run --format mail | sendmail -t` would send, and its HTML as a
+# browser draws it, kept (outside the temporary directory) for a person to look at.
+if [ "$status" -eq 0 ] || [ "$status" -eq 65 ]; then
+    # Cardholder data (made up here, but the habit matters): readable by its owner only.
+    (umask 077 && mkdir -p -- "$out")
+    chmod 700 "$out"
+    rm -f -- "$out/expiring-cards.eml" "$out/expiring-cards.png"
+    umask 077
+    set +e
+    "$bin" report --config "$CONFIG" --format mail --mail-to ops@example.com >"$out/expiring-cards.eml" 2>/dev/null
+    mail_status=$?
+    set -e
+    if [ "$mail_status" -eq 0 ] || [ "$mail_status" -eq 65 ]; then
+        say "the report as a mail (expcards report --format mail): $out/expiring-cards.eml"
+        if command -v chromium >/dev/null 2>&1; then
+            if "$python" "$here/mail-screenshot.py" "$out/expiring-cards.eml" "$out/expiring-cards.png" >/dev/null; then
+                say "its HTML drawn by headless Chromium, no request gone out: $out/expiring-cards.png"
+            else
+                say "the screenshot failed (see above)"
+            fi
+        else
+            say "no chromium here (apt-get install -y chromium): no screenshot"
+        fi
+    else
+        say "expcards report --format mail exited $mail_status"
+    fi
+fi
 
 case "$status" in
     0) say "expcards exited 0: every file read cleanly (the damaged file should have made it 65)"; exit 0 ;;

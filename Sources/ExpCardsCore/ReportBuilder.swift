@@ -268,7 +268,18 @@ public struct ReportBuilder {
             !ReportBuilder.sameText(name, UnsafeRawBufferPointer(rebasing: t[start..<middle]))
                 || !ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
         }
-        if differs {
+        let lostCharacters = differs ? text.withUnsafeBytes { t in
+            ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
+                ? NameWithQuestionMarks.pick(old: UnsafeRawBufferPointer(rebasing: t[start..<middle]), new: name) : nil
+        } : nil
+        if let lostCharacters {
+            // The platform writes `?` for what Latin-1 lacks: the same name, not a disagreement.
+            if lostCharacters == .new {
+                state.textOffset = appendText(name, email)
+                state.nameLength = UInt16(name.count)
+                state.emailLength = UInt16(email.count)
+            }
+        } else if differs {
             if warningsOpen {
                 let (oldName, oldEmail) = text.withUnsafeBytes { t in
                     (quoted(UnsafeRawBufferPointer(rebasing: t[start..<middle])), quoted(UnsafeRawBufferPointer(rebasing: t[middle..<end])))

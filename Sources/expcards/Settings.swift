@@ -40,6 +40,10 @@ struct Settings {
     var shopCurrencies = Value<[String: Currency]>(value: [:], origin: "default")
     var companyDirectory = Value(value: "/ROOT/expired", origin: "default (then /common/expired)")
     var shopDirectory = Value(value: "%s/expired", origin: "default")
+    /// --format mail: nil means expcards@ the host name.
+    var mailFrom = Value<MailAddress?>(value: nil, origin: "default (expcards@ the host name)")
+    var mailTo = Value<[MailAddress]>(value: [], origin: "default (none: --mail-to is required)")
+    var subject = Value<String?>(value: nil, origin: "default (the verdict, the counts and the month)")
     /// Secrets: never printed, never logged.
     var password: String?
     var passwordOrigin: String?
@@ -152,6 +156,19 @@ struct Settings {
             guard v.contains("%s") else { throw Error(description: "\(o): shopDirectory must contain %s for the shop id") }
             s.shopDirectory = .init(value: v, origin: o)
         }
+        if let (v, o) = try string("mailFrom") {
+            guard let a = MailAddress(v) else { throw Error(description: "\(o): mailFrom: an e-mail address, not '\(v)'") }
+            s.mailFrom = .init(value: a, origin: o)
+        }
+        if let (v, o) = try strings("mailTo") {
+            var list: [MailAddress] = []
+            for item in v {
+                guard let a = MailAddress(item) else { throw Error(description: "\(o): mailTo: '\(item)' is not an e-mail address") }
+                list.append(a)
+            }
+            s.mailTo = .init(value: list, origin: o)
+        }
+        if let (v, o) = try string("subject") { s.subject = .init(value: v, origin: o) }
         // Secrets: a password in the configuration file only when nobody else can read it.
         if let (v, o) = try lookup("password", { try $0.requiredString(forKey: $1, isSecret: true) }) {
             if o.hasPrefix("file"), let configPath, !isPrivate(configPath) {
@@ -221,6 +238,15 @@ struct Settings {
             if value.count >= 3 { reason = reason.replacingOccurrences(of: value, with: "…") }
         }
         return text + (reason.isEmpty ? "" : ": " + reason) + " (the line itself is not shown: it may hold a secret)"
+    }
+
+    /// gethostname(2), for the default From and the Message-ID; `localhost` when it fails.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let safe = name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x2E }
+        return name.isEmpty || !safe ? "localhost" : name
     }
 
     private static func envName(_ key: String) -> String {

@@ -114,6 +114,24 @@ struct ReportBuilderTests {
         #expect(r.warnings[0].contains(companyFirst ? "the company file's are kept" : "the company file's are used"))
     }
 
+    /// The platform writes `?` for what Latin-1 lacks: `Nguy?n` is `Nguyễn`, whichever file has it.
+    @Test(arguments: [false, true])
+    func wholeNameWinsOverOneWithQuestionMarks(latin1InCompany: Bool) {
+        let cut = "Nguy?n V?n An", whole = "Nguyễn Văn An"
+        let company = Self.company(["02;A;\(latin1InCompany ? cut : whole);an@x.vn;20180731;1"])
+        let shop = Self.shop(Self.shopAName, [Self.sub("A", name: latin1InCompany ? whole : cut, email: "an@x.vn")])
+        let r = Self.build([company, shop])
+        #expect(r.aliases[0].name == whole)
+        #expect(r.subscriptions[0].name == whole)
+        #expect(r.warnings.isEmpty, "\(r.warnings)")
+        // A `?` standing for a Latin-1 letter, or another difference, is still a disagreement.
+        let other = Self.build([
+            Self.company(["02;A;Ren? Lee;an@x.vn;20180731;1"]), Self.shop(Self.shopAName, [Self.sub("A", name: "René Lee", email: "an@x.vn")]),
+        ])
+        #expect(other.aliases[0].name == "Ren? Lee")
+        #expect(other.warnings.count == 1)
+    }
+
     @Test func twoShopsDisagreeingWithoutCompany() {
         let r = Self.build([
             Self.shop(Self.shopAName, [Self.sub("A", name: "Ann Lee")]),

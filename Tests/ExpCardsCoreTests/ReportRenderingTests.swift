@@ -220,6 +220,34 @@ struct ReportRenderingTests {
         }
     }
 
+    /// Lines joined back: a name broken at spaces reads with a space, an e-mail or alias cut into
+    /// pieces (longer than a whole line) with nothing.
+    static func unwrapped(_ text: String, joiner: String) -> String {
+        text.replacing(#/\n {4,}/#, with: joiner)
+    }
+
+    @Test(arguments: [false, true])
+    func textCutsNoContactDetail(mask: Bool) {
+        for report in [Fixture.guide, Fixture.rich, Fixture.wide] {
+            let text = TextReport.render(report, color: false, mask: mask)
+            // Warnings quote excerpts of what they compare; the cards and subscriptions cut nothing.
+            let cards = text.components(separatedBy: "FILES READ")[0]
+            if !mask { #expect(!cards.contains("…"), "\(cards)") }
+            let spaced = Self.unwrapped(text, joiner: " "), joined = Self.unwrapped(text, joiner: "")
+            for a in report.aliases {
+                let name = displaySafe(mask ? Masking.name(a.name) : a.name)
+                let email = displaySafe(mask ? Masking.email(a.email) : a.email)
+                #expect(spaced.contains(name), "name \(name)")
+                #expect(joined.contains(email), "e-mail \(email)")
+                #expect(joined.contains(a.alias), "alias \(a.alias)")
+            }
+            for s in report.subscriptions where s.risk.firstChargeAfterExpiry != nil || !s.risk.isScheduleKnown {
+                #expect(text.contains(s.subscriptionId), "subscription \(s.subscriptionId)")
+                #expect(spaced.contains(displaySafe(mask ? Masking.name(s.name) : s.name)), "name \(s.name)")
+            }
+        }
+    }
+
     @Test func colorOnlyWhenAsked() {
         let plain = TextReport.render(Fixture.rich, color: false, mask: false)
         let colored = TextReport.render(Fixture.rich, color: true, mask: false)

@@ -24,7 +24,9 @@ import Glibc
         let tmp = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
 
-        let result = try CLI.spawn([Self.script], environment: ["TMPDIR": tmp], program: "/bin/bash").wait(timeout: 240)
+        let out = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try CLI.spawn([Self.script], environment: ["TMPDIR": tmp, "DEMO_OUT": out], program: "/bin/bash").wait(timeout: 240)
         #expect(result.status == 0, "\(result)")
 
         // The report: its first line says PROBLEMS (the demo damages one file on purpose) ...
@@ -45,6 +47,16 @@ import Glibc
             #expect(report.contains("detail count"), "\(result)")
         }
         #expect(result.stderr.contains("exited 65"), "\(result)")
+
+        // The report as a mail, and its screenshot where Chromium is installed, kept and named.
+        let eml = out + "/expiring-cards.eml", png = out + "/expiring-cards.png"
+        #expect(result.stderr.contains(eml), "\(result)")
+        let message = (try? String(contentsOfFile: eml, encoding: .utf8)) ?? ""
+        #expect(message.hasPrefix("From: expcards@") && message.contains("Content-Type: multipart/mixed"), "\(message.prefix(300))")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") {
+            #expect(result.stderr.contains(png), "\(result)")
+            #expect(FileManager.default.fileExists(atPath: png))
+        }
 
         // Nothing left: the demo's directory is gone and no process names it.
         let left = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []

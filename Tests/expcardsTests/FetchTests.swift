@@ -234,6 +234,18 @@ import Testing
         #expect(fresh.stdout.contains("alias-z"), "\(fresh)")
     }
 
+    @Test func runIfNewFormatMailIsSilentWithoutANewMonth() throws {
+        let f = try Fixture()
+        let mail = ["--format", "mail", "--mail-to", "ops@example.com", "--as-of", "2026-11-27"]
+        let first = try f.expcards(["run", "--if-new"] + mail)
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.hasPrefix("From: expcards@"), "\(first)")
+        #expect(first.stdout.contains("Content-Type: multipart/mixed"))
+        let again = try f.expcards(["run", "--if-new"] + mail)
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stdout.isEmpty, "\(again)")
+    }
+
     @Test func runWithTheServerDownStillPrintsTheArchivesReport() throws {
         let f = try Fixture()
         #expect(try f.expcards(["fetch"]).status == 0)

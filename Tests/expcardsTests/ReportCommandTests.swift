@@ -59,6 +59,40 @@ import Testing
         #expect((object["subscriptions"] as? [[String: Any]])?.first?["firstChargeAfterExpiry"] as? String == "2018-07-15")
     }
 
+    @Test func formatMailTakesItsSettingsFromFlagsEnvironmentAndFile() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shop = dir + "/" + Samples.shopName
+        try Samples.shop.write(toFile: shop, atomically: true, encoding: .utf8)
+        let none = try CLI.run(["report", "--as-of", "2018-07-01", "--format", "mail", shop])
+        #expect(none.status == 64, "\(none)")
+        #expect(none.stderr.contains("--mail-to"), "\(none)")
+        #expect(none.stdout.isEmpty)
+        let bad = try CLI.run(["report", "--format", "mail", "--mail-to", "not an address", shop])
+        #expect(bad.status == 64, "\(bad)")
+        let flags = try CLI.run([
+            "report", "--as-of", "2018-07-01", "--format", "mail", "--mail-to", "ops@example.com", "--mail-to", "b@example.com",
+            "--mail-from", "Cards <cards@example.com>", "--subject", "Monthly", shop,
+        ])
+        #expect(flags.status == 0, "\(flags)")
+        #expect(flags.stdout.contains("\nTo: ops@example.com,\n b@example.com\n"), "\(flags)")
+        #expect(flags.stdout.hasPrefix("From: \"Cards\" <cards@example.com>\n"))
+        #expect(flags.stdout.contains("\nSubject: Monthly\n"))
+        let env = try CLI.run(
+            ["report", "--as-of", "2018-07-01", "--format", "mail", shop],
+            environment: ["EXPCARDS_MAIL_TO": "env@example.com", "EXPCARDS_MAIL_FROM": "from@example.com", "EXPCARDS_SUBJECT": "From env"])
+        #expect(env.status == 0, "\(env)")
+        #expect(env.stdout.hasPrefix("From: from@example.com\nTo: env@example.com\nSubject: From env\n"), "\(env)")
+        let config = dir + "/config.yaml"
+        try "mailTo:\n  - file@example.com\n  - other@example.com\nmailFrom: cfg@example.com\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let file = try CLI.run(["report", "--config", config, "--as-of", "2018-07-01", "--format", "mail", shop])
+        #expect(file.status == 0, "\(file)")
+        #expect(file.stdout.hasPrefix("From: cfg@example.com\nTo: file@example.com,\n other@example.com\n"), "\(file)")
+        #expect(file.stdout.contains("\nSubject: =?utf-8?b?"), "the default subject, with its ·")
+        let shown = try CLI.run(["config", "--config", config])
+        #expect(shown.stdout.contains("file@example.com,other@example.com"), "\(shown)")
+    }
+
     @Test func configurationErrorsExit78() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

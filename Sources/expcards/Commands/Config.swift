@@ -45,6 +45,9 @@ struct Config: AsyncParsableCommand {
                 ("shopCurrencies", s.shopCurrencies.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.code)" }.joined(separator: ","), s.shopCurrencies.origin),
                 ("companyDirectory", s.companyDirectory.value, s.companyDirectory.origin),
                 ("shopDirectory", s.shopDirectory.value, s.shopDirectory.origin),
+                ("mailFrom", s.mailFrom.value?.description ?? "(expcards@\(Settings.hostName))", s.mailFrom.origin),
+                ("mailTo", s.mailTo.value.isEmpty ? "(unset)" : s.mailTo.value.map(\.description).joined(separator: ","), s.mailTo.origin),
+                ("subject", s.subject.value ?? "(automatic)", s.subject.origin),
             ]
             if connection.insecureAcceptAnyHostKey { rows.append(("host key check", "OFF", "flag --insecure-accept-any-host-key")) }
             let width = rows.map(\.0.count).max() ?? 0

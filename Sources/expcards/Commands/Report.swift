@@ -105,7 +105,28 @@ struct ReportRunner {
         o.horizonMonths = options.horizon
         o.currency = options.currency.flatMap { Currency(code: $0) } ?? settings.currency.value
         o.shopCurrencies = settings.shopCurrencies.value
+        var mail: MailReport.Options?
+        if options.format == .mail {
+            let to = options.mailTo.isEmpty ? settings.mailTo.value : options.mailTo.compactMap { MailAddress($0) }
+            guard !to.isEmpty else {
+                logger.error("--format mail needs a recipient: --mail-to, EXPCARDS_MAIL_TO or mailTo in the configuration file")
+                return .usage
+            }
+            let host = Settings.hostName
+            let from = options.mailFrom.flatMap { MailAddress($0) } ?? settings.mailFrom.value ?? MailAddress("expcards@\(host)")
+                ?? MailAddress("expcards@localhost")!
+            var m = MailReport.Options(from: from, to: to, date: Int64(Date().timeIntervalSince1970), host: host)
+            m.subject = options.subject ?? settings.subject.value
+            m.csvDialect = options.csvDialect == .excelFR ? .excelFR : .rfc4180
+            m.mask = options.mask
+            m.headline = headline
+            mail = m
+        }
         let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open)
+        if var m = mail {
+            m.rebuildCommand = rebuildCommand(report, archive: files.isEmpty)
+            mail = m
+        }
         if let headline, options.format != .text { logger.error("\(headline)") }
         // Streamed in pieces of about 1 MiB: a million subscriptions never sit in memory as one string.
         switch options.format {
@@ -116,10 +137,28 @@ struct ReportRunner {
             CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) { Self.writeOut($0) }
         case .json:
             JSONReport.write(report, mask: options.mask) { Self.writeOut($0) }
+        case .mail:
+            MailReport.write(report, mail!) { Self.writeOut($0) }
         }
         for file in report.files where !file.isClean {
             logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")
         }
         return report.filesWithProblems > 0 ? .dataError : .success
+    }
+
+    /// The command that writes this report's CSV again, for a mail whose attachment is too large.
+    func rebuildCommand(_ report: ExpiryReport, archive: Bool) -> String {
+        var words = ["expcards", "report", "--format", "csv"]
+        if options.csvDialect == .excelFR { words += ["--csv-dialect", "excel-fr"] }
+        if let env = report.environment { words += ["--mode", env.rawValue] }
+        if let month = report.month { words += ["--month", month.description] }
+        for shop in options.shops.sorted() { words += ["--shop", shop] }
+        if let asOf = options.asOf { words += ["--as-of", asOf] }
+        if let threshold = options.threshold { words += ["--threshold", String(threshold)] }
+        if options.horizon != 12 { words += ["--horizon", String(options.horizon)] }
+        if let currency = options.currency { words += ["--currency", currency] }
+        if options.mask { words.append("--mask") }
+        if archive { words += ["--archive", settings.archive.value] }
+        return words.joined(separator: " ") + (archive ? "" : " FILES...")
     }
 }

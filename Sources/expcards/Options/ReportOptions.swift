@@ -24,7 +24,7 @@ struct ReportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The currency of the amounts (ISO 4217; default EUR).", valueName: "code"))
     var currency: String?
 
-    @Option(help: "Output format: text, csv or json.")
+    @Option(help: ArgumentHelp("Output format: text, csv, json or mail.", discussion: "mail: one RFC 5322 message for 'sendmail -t -oi': the text report and an HTML rendering as alternatives, the CSV attached."))
     var format: ReportFormat = .text
 
     @Option(name: .customLong("csv-dialect"), help: "CSV dialect: rfc4180 (comma) or excel-fr (semicolon and a UTF-8 BOM).")
@@ -36,6 +36,15 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Reduce names to initials and e-mails to their first letter and domain.")
     var mask = false
 
+    @Option(name: .customLong("mail-from"), help: ArgumentHelp("With --format mail: the From address.", discussion: "Default: expcards@ the host name.", valueName: "address"))
+    var mailFrom: String?
+
+    @Option(name: .customLong("mail-to"), help: ArgumentHelp("With --format mail: a recipient; repeatable, at least one (or the mailTo setting).", valueName: "address"))
+    var mailTo: [String] = []
+
+    @Option(help: ArgumentHelp("With --format mail: the Subject.", discussion: "Default: the verdict, the counts and the month, e.g. '[expcards] WARNING 12 expired, 24 expiring · ACME 2026-11'.", valueName: "text"))
+    var subject: String?
+
     func validate() throws {
         if let asOf, Day(iso: asOf) == nil { throw ValidationError("--as-of wants a real date YYYY-MM-DD, not '\(asOf)'.") }
         if let threshold, !(0...24).contains(threshold) { throw ValidationError("--threshold wants 0 to 24 months, not \(threshold).") }
@@ -44,6 +53,8 @@ struct ReportOptions: ParsableArguments {
         for shop in shops where !(shop.utf8.count == 8 && shop.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }) {
             throw ValidationError("--shop wants an 8-digit shop id, not '\(shop)'.")
         }
+        if let mailFrom, MailAddress(mailFrom) == nil { throw ValidationError("--mail-from wants an e-mail address, not '\(mailFrom)'.") }
+        for to in mailTo where MailAddress(to) == nil { throw ValidationError("--mail-to wants an e-mail address, not '\(to)'.") }
         if let currency, Currency(code: currency) == nil { throw ValidationError("--currency wants an ISO 4217 code such as EUR, not '\(currency)'.") }
     }
 }
@@ -53,7 +64,7 @@ enum ModeArgument: String, ExpressibleByArgument, CaseIterable {
     var environment: Environment { self == .production ? .production : .test }
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case text, csv, json }
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case text, csv, json, mail }
 
 enum CSVDialectArgument: String, ExpressibleByArgument, CaseIterable {
     case rfc4180
