@@ -53,7 +53,7 @@ let package = Package(
         ),
         // Test support: starts a real OpenSSH sshd (internal-sftp) on 127.0.0.1 with throwaway keys.
         .target(name: "SSHTestSupport", path: "Tests/SSHTestSupport"),
-        .testTarget(name: "ExpCardsCoreTests", dependencies: ["ExpCardsCore"], exclude: ["Golden"]),
+        .testTarget(name: "ExpCardsCoreTests", dependencies: ["ExpCardsCore"], exclude: ["Report/Golden"]),
         .testTarget(name: "SFTPTests", dependencies: ["SFTP", "CLibSSH2", "SSHTestSupport"]),
         .testTarget(name: "expcardsTests", dependencies: ["ExpCardsCore", "SSHTestSupport"]),
     ]

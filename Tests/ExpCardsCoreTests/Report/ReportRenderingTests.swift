@@ -3,12 +3,12 @@ import Testing
 
 @testable import ExpCardsCore
 
-// Golden files live in Tests/ExpCardsCoreTests/Golden/ and are found through #filePath (no
+// Golden files live in Tests/ExpCardsCoreTests/Report/Golden/ and are found through #filePath (no
 // SwiftPM resources). Any byte difference fails. After an intended change, regenerate them with
 //
 //     EXPCARDS_UPDATE_GOLDEN=1 swift test --filter Report
 //
-// then read the diff (`git diff Tests/ExpCardsCoreTests/Golden`) before committing it.
+// then read the diff (`git diff Tests/ExpCardsCoreTests/Report/Golden`) before committing it.
 
 enum Golden {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")

@@ -7,7 +7,7 @@ import Testing
 struct ParsedMail {
     static let python = "/usr/bin/python3"
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("tools/mailcheck.py").path
+        .deletingLastPathComponent().appendingPathComponent("tools/mailcheck.py").path
     static var available: Bool { FileManager.default.isExecutableFile(atPath: python) }
 
     let json: [String: Any]
