@@ -30,7 +30,8 @@ struct ExpCards: AsyncParsableCommand {
         // Card data and the password are in memory: no core dump, and no ptrace by other users.
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
-        _ = setDumpable(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0)
+        let prSetDumpable: Int32 = 4
+        _ = setDumpable(prSetDumpable, 0, 0, 0, 0)
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
