@@ -9,6 +9,8 @@ import Darwin
 final class KnownHosts {
     let path: String
     private let hosts: OpaquePointer
+    /// The file line of each libssh2 entry (a line naming several hosts makes several entries).
+    private var lines: [UnsafeMutablePointer<libssh2_knownhost>: Int] = [:]
 
     /// Reads the file line by line: libssh2's own `readfile` stops at the first line it cannot
     /// parse and silently drops the rest, so a bad line is reported here with its number.
@@ -29,6 +31,7 @@ final class KnownHosts {
         var capacity = 0
         defer { free(line) }
         var number = 0
+        var last: UnsafeMutablePointer<libssh2_knownhost>?
         while true {
             let length = getline(&line, &capacity, file)
             if length < 0 { break }
@@ -54,24 +57,32 @@ final class KnownHosts {
                 let reason = message.map { String(cString: $0) } ?? "unrecognised entry"
                 throw SFTPError.knownHostsMalformed(path: path, line: number, reason: reason)
             }
+            var entry: UnsafeMutablePointer<libssh2_knownhost>?
+            while libssh2_knownhost_get(hosts, &entry, last) == 0, let added = entry {
+                lines[added] = number
+                last = added
+            }
         }
     }
 
     // Also runs when init throws after storing `hosts`: the only place that frees it.
     deinit { libssh2_knownhost_free(hosts) }
 
-    enum Result { case match, mismatch, notFound }
+    /// `line`: the file line of the entry that matched, or of the first that holds another key.
+    enum Result: Equatable { case match(line: Int?), mismatch(line: Int?), notFound }
 
     func check(host: String, port: Int, key: HostKey) -> Result {
         let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key.type.knownHostBits
+        var entry: UnsafeMutablePointer<libssh2_knownhost>?
         let rc = key.blob.withUnsafeBufferPointer { blob in
             blob.withMemoryRebound(to: CChar.self) { chars in
-                libssh2_knownhost_checkp(hosts, host, Self.libssh2Port(port), chars.baseAddress, chars.count, mask, nil)
+                libssh2_knownhost_checkp(hosts, Self.name(host, port), -1, chars.baseAddress, chars.count, mask, &entry)
             }
         }
+        let line = entry.flatMap { lines[$0] }
         switch rc {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH: return .match
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH: return .mismatch
+        case LIBSSH2_KNOWNHOST_CHECK_MATCH: return .match(line: line)
+        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH: return .mismatch(line: line)
         default: return .notFound
         }
     }
@@ -83,12 +94,13 @@ final class KnownHosts {
         return HostKeyType.all.filter { type in
             let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | type.knownHostBits
             return dummy.withUnsafeBufferPointer {
-                libssh2_knownhost_checkp(hosts, host, Self.libssh2Port(port), $0.baseAddress, $0.count, mask, nil)
+                libssh2_knownhost_checkp(hosts, Self.name(host, port), -1, $0.baseAddress, $0.count, mask, nil)
             } == LIBSSH2_KNOWNHOST_CHECK_MISMATCH
         }
     }
 
-    /// A `[host]:port` entry matches only when its port is passed; curl passes -1 for 22 so
-    /// that plain `host` entries match.
-    private static func libssh2Port(_ port: Int) -> Int32 { port == 22 ? -1 : Int32(port) }
+    /// The name an entry must carry, as OpenSSH looks it up: `host` for port 22, `[host]:port`
+    /// otherwise. Passed whole with port -1: given a port, libssh2 would also accept a plain
+    /// `host` entry for any port, which OpenSSH does not.
+    static func name(_ host: String, _ port: Int) -> String { port == 22 ? host : "[\(host)]:\(port)" }
 }
