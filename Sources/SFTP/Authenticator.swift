@@ -25,8 +25,9 @@ struct Authenticator {
             if case .ssh = error { throw SFTPError.authenticationFailed(user: user, offeredMethods: [], attempts: []) }
             throw error
         }
-        let offered = String(cString: list).split(separator: ",").map(String.init)
-        logger.debug("server offers authentication methods", metadata: ["methods": "\(offered.joined(separator: ","))"])
+        // Server-sent names: neutralised once, here, for every log line and error that shows them.
+        let offered = String(cString: list).split(separator: ",").map(ServerText.neutralised)
+        logger.debug("server offers authentication methods: \(offered.joined(separator: ","))")
 
         var attempts: [String] = []
         for method in methods {
@@ -73,9 +74,10 @@ struct Authenticator {
                 outcome = try authenticateWithAgent()
             }
             if libssh2_userauth_authenticated(session) != 0 {
-                logger.debug("authenticated", metadata: ["user": "\(user)", "method": "\(method.methodName)"])
+                logger.debug("authenticated as \(user) with \(method.methodName)")
                 return
             }
+            logger.debug("authentication \(outcome)")
             attempts.append(outcome)
         }
         throw SFTPError.authenticationFailed(user: user, offeredMethods: offered, attempts: attempts)
@@ -86,13 +88,13 @@ struct Authenticator {
     private func attempt(
         _ label: String, _ call: () -> Int32, hint: (Int32) -> String? = { _ in nil }
     ) throws -> String {
-        logger.debug("trying authentication", metadata: ["method": "\(label)"])
+        logger.debug("trying authentication: \(label)")
         let rc = call()
         if rc == 0 { return "\(label): accepted" }
         let (code, message) = LibSSH2Error.lastMessage(session)
         let error = LibSSH2Error.make(code: code, message: message, operation: "authenticating", timeout: timeout)
         if LibSSH2Error.isFatal(error) { throw error }
-        return "\(label): \(message.isEmpty ? "rejected" : message)" + (hint(code).map { " — \($0)" } ?? "")
+        return "\(label): \(message.isEmpty ? "rejected" : ServerText.neutralised(message))" + (hint(code).map { " — \($0)" } ?? "")
     }
 
     private func authenticateWithAgent() throws -> String {

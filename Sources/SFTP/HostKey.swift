@@ -23,8 +23,8 @@ struct HostKey {
     }
 }
 
-/// The host key algorithms libssh2 1.10 negotiates, with the names each API wants.
-struct HostKeyType: Equatable {
+/// The host key types libssh2 reports, with the names each API wants.
+struct HostKeyType: Equatable, Sendable {
     var rawValue: Int32
 
     static let rsa = HostKeyType(rawValue: LIBSSH2_HOSTKEY_TYPE_RSA)
@@ -32,9 +32,10 @@ struct HostKeyType: Equatable {
     static let ecdsa384 = HostKeyType(rawValue: LIBSSH2_HOSTKEY_TYPE_ECDSA_384)
     static let ecdsa521 = HostKeyType(rawValue: LIBSSH2_HOSTKEY_TYPE_ECDSA_521)
     static let ed25519 = HostKeyType(rawValue: LIBSSH2_HOSTKEY_TYPE_ED25519)
+    static let dss = HostKeyType(rawValue: LIBSSH2_HOSTKEY_TYPE_DSS)
 
     /// Most preferred first, as OpenSSH orders them.
-    static let all: [HostKeyType] = [.ed25519, .ecdsa256, .ecdsa384, .ecdsa521, .rsa]
+    static let all: [HostKeyType] = [.ed25519, .ecdsa256, .ecdsa384, .ecdsa521, .rsa, .dss]
 
     /// The SSH algorithm name, as in known_hosts and in `ssh -v` output.
     var name: String {
@@ -47,6 +48,12 @@ struct HostKeyType: Equatable {
         case LIBSSH2_HOSTKEY_TYPE_ED25519: "ssh-ed25519"
         default: "unknown"
         }
+    }
+
+    /// The host key algorithms that prove this type of key: an RSA key signs with SHA-2
+    /// (rsa-sha2-512, rsa-sha2-256, RFC 8332) or with SHA-1 (ssh-rsa, weak).
+    var algorithms: [String] {
+        rawValue == LIBSSH2_HOSTKEY_TYPE_RSA ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [name]
     }
 
     /// The key-type bits `libssh2_knownhost_checkp` matches on.

@@ -44,8 +44,9 @@ public final class SFTPClient {
 
     private func open() throws {
         let config = configuration
-        logger.debug("connecting", metadata: ["host": "\(config.host)", "port": "\(config.port)"])
+        logger.debug("connecting to \(config.host) port \(config.port) (timeout \(config.timeout) s)")
         socket = try TCPConnector.connect(host: config.host, port: config.port, timeout: config.timeout)
+        logger.debug("connected to \(TCPConnector.peerAddress(socket) ?? config.host) port \(config.port)")
 
         guard let session = libssh2_session_init_ex(nil, nil, nil, Unmanaged.passUnretained(context).toOpaque()) else {
             throw SFTPError.ssh(code: LIBSSH2_ERROR_ALLOC, message: "cannot allocate a session", operation: "starting SSH")
@@ -55,26 +56,42 @@ public final class SFTPClient {
         libssh2_session_set_timeout(session, config.timeout * 1000)
 
         var knownHosts: KnownHosts?
+        var recorded: [HostKeyType] = []
         if case let .knownHosts(path) = config.hostKeyPolicy {
             let hosts = try KnownHosts(session: session, path: path)
             knownHosts = hosts
-            // libssh2 1.10 prefers ECDSA: against a host recorded only with ed25519 an
-            // unguided handshake would get a key that looks like a mismatch.
-            let recorded = hosts.recordedKeyTypes(host: config.host, port: config.port)
-            if !recorded.isEmpty {
-                let preferred = recorded + HostKeyType.all.filter { !recorded.contains($0) }
-                let names = preferred.map(\.name).joined(separator: ",")
-                libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, names)
-                logger.debug("preferring recorded host key types", metadata: ["types": "\(names)"])
-            }
+            // libssh2 prefers ECDSA: against a host recorded only with ed25519 an unguided
+            // handshake would get a key that looks like a mismatch.
+            recorded = hosts.recordedKeyTypes(host: config.host, port: config.port)
+        }
+        let supported = SessionAlgorithms.supported(session)
+        let offered = AlgorithmPreferences(supported: supported, allowWeak: config.allowWeakAlgorithms, recordedHostKeys: recorded)
+        try SessionAlgorithms.offer(offered, session: session, allowWeak: config.allowWeakAlgorithms)
+        if !recorded.isEmpty { logger.debug("known_hosts holds \(recorded.map(\.name).joined(separator: ", ")) keys for this host: asked for first") }
+        for category in AlgorithmCategory.allCases {
+            logger.debug("offering \(category.rawValue): \(offered[category].joined(separator: ","))")
         }
 
         if libssh2_session_handshake(session, socket) != 0 {
-            throw LibSSH2Error.last(session, operation: "performing the SSH handshake with \(config.host)", timeout: timeout)
+            throw handshakeFailure(session, offered: offered, supported: supported)
+        }
+        if let banner = libssh2_session_banner_get(session) {
+            logger.debug("server identification: \(ServerText.neutralised(String(cString: banner)))")
+        }
+        let agreed = SessionAlgorithms.negotiated(session)
+        let summary = AlgorithmCategory.allCases.map { "\($0.rawValue) \(agreed[$0] ?? "?")" }.joined(separator: ", ")
+        logger.debug("negotiated: \(summary)")
+        let weak = AlgorithmCategory.allCases.flatMap { category in
+            (agreed[category] ?? "").split(separator: "/").map(String.init).filter {
+                supported[category]?.contains($0) == true && AlgorithmPreferences.modern[category]?.contains($0) != true
+            }
+        }
+        if !weak.isEmpty {
+            logger.warning("weak SSH algorithms in use with \(config.host): \(Set(weak).sorted().joined(separator: ", "))")
         }
         let key = try HostKey(session: session)
         serverHostKey = (key.type.name, key.fingerprint)
-        logger.debug("server host key", metadata: ["type": "\(key.type.name)", "fingerprint": "\(key.fingerprint)"])
+        logger.debug("server host key: \(key.type.name) \(key.fingerprint)")
         try verify(key, knownHosts: knownHosts)
 
         try Authenticator(
@@ -99,20 +116,20 @@ public final class SFTPClient {
         let config = configuration
         switch config.hostKeyPolicy {
         case .insecureAcceptAny:
-            logger.warning(
-                "host key NOT verified (insecure mode)",
-                metadata: ["host": "\(config.host)", "type": "\(key.type.name)", "fingerprint": "\(key.fingerprint)"])
+            logger.warning("host key of \(config.host) NOT verified (insecure mode): \(key.type.name) \(key.fingerprint)")
         case let .pinned(expected):
             guard Self.normalisedFingerprint(expected) == key.fingerprint else {
                 throw SFTPError.hostKeyMismatch(
                     host: config.host, port: config.port, keyType: key.type.name,
                     fingerprint: key.fingerprint, expected: expected, knownHostsPath: nil)
             }
+            logger.debug("host key matches the pinned fingerprint")
         case let .knownHosts(path):
             switch knownHosts?.check(host: config.host, port: config.port, key: key) ?? .notFound {
-            case .match:
-                break
-            case .mismatch:
+            case let .match(line):
+                logger.debug("host key matches \(path):\(line.map(String.init) ?? "?") (\(KnownHosts.name(config.host, config.port)))")
+            case let .mismatch(line):
+                logger.debug("\(path):\(line.map(String.init) ?? "?") holds another \(key.type.name) key for \(KnownHosts.name(config.host, config.port))")
                 throw SFTPError.hostKeyMismatch(
                     host: config.host, port: config.port, keyType: key.type.name,
                     fingerprint: key.fingerprint, expected: nil, knownHostsPath: path)
@@ -122,6 +139,33 @@ public final class SFTPClient {
                     fingerprint: key.fingerprint, knownHostsPath: path)
             }
         }
+    }
+
+    /// The error for a failed handshake. When the cause may be that a category had no algorithm
+    /// in common, the server's offer is read on a separate connection to say which (a timeout
+    /// is not explained that way: a second connection would only wait as long).
+    private func handshakeFailure(_ session: OpaquePointer, offered: AlgorithmPreferences, supported: [AlgorithmCategory: [String]]) -> SFTPError {
+        let config = configuration
+        // A session whose key exchange failed cannot say goodbye properly.
+        broken = true
+        let error = LibSSH2Error.last(session, operation: "performing the SSH handshake with \(config.host)", timeout: timeout)
+        if case .timedOut = error { return error }
+        logger.debug("handshake failed (\(error)); reading the server's algorithm offer")
+        let server: ServerKexInit
+        do {
+            server = try KexInitProbe.read(host: config.host, port: config.port, timeout: config.timeout)
+        } catch let probeError {
+            logger.debug("cannot read the server's algorithm offer: \(probeError)")
+            return error
+        }
+        logger.debug("server identification: \(ServerText.neutralised(server.identification))")
+        for category in AlgorithmCategory.allCases {
+            logger.debug("server offers \(category.rawValue): \(server.offers(category).map(ServerText.neutralised).joined(separator: ","))")
+        }
+        let mismatches = AlgorithmMismatch.find(
+            offered: offered, server: server, supported: supported, linkedIsAtLeast1_11: SessionAlgorithms.linkedIsAtLeast1_11)
+        if mismatches.isEmpty { return error }
+        return .noCommonAlgorithm(host: config.host, port: config.port, mismatches: mismatches, libssh2Version: LibSSH2.version)
     }
 
     /// Accepts `SHA256:xyz`, `xyz`, with or without base64 padding.

@@ -51,6 +51,10 @@ public struct SFTPConfiguration: Sendable {
     /// Size of the one buffer `download` reuses: libssh2 1.10 keeps up to 4 × this in flight.
     /// Rounded to a multiple of 30000 (libssh2's largest request) between 1 and 4 MiB.
     public var readBufferSize: Int
+    /// Also offer the weak algorithms the linked libssh2 has (CBC modes, arcfour, 3DES, MD5 and
+    /// 96-bit MACs, SHA-1 key exchanges, ssh-dss, ssh-rsa with SHA-1) after the modern ones
+    /// (OpenSSH 9's client defaults). Off by default; for a server that offers nothing better.
+    public var allowWeakAlgorithms: Bool
 
     public init(
         host: String,
@@ -61,7 +65,8 @@ public struct SFTPConfiguration: Sendable {
         hostKeyPolicy: HostKeyPolicy,
         authentication: [Authentication],
         readBufferSize: Int = 2_100_000,
-        agentSocketPath: String? = nil
+        agentSocketPath: String? = nil,
+        allowWeakAlgorithms: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -72,6 +77,7 @@ public struct SFTPConfiguration: Sendable {
         self.authentication = authentication
         self.readBufferSize = readBufferSize
         self.agentSocketPath = agentSocketPath
+        self.allowWeakAlgorithms = allowWeakAlgorithms
     }
 
     /// `~/.ssh/known_hosts` of the current user (from `$HOME`).

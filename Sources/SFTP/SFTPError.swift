@@ -20,6 +20,9 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
     case keyFileUnusable(path: String, reason: String)
     /// The server answered an SFTP request with a failure status.
     case sftp(path: String, status: SFTPStatus, message: String)
+    /// The handshake failed: in each category listed, client and server had no algorithm in
+    /// common (from the server's KEXINIT, read again on a separate connection).
+    case noCommonAlgorithm(host: String, port: Int, mismatches: [AlgorithmMismatch], libssh2Version: String)
     /// Any other libssh2 failure, with libssh2's last-error text.
     case ssh(code: Int32, message: String, operation: String)
 
@@ -43,7 +46,7 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
         case .hostKeyUnknown, .hostKeyMismatch, .knownHostsUnreadable, .knownHostsMalformed: .hostKey
         case .authenticationFailed, .keyFileUnusable: .authentication
         case .sftp: .remoteFile
-        case .ssh: .protocolError
+        case .ssh, .noCommonAlgorithm: .protocolError
         }
     }
 
@@ -89,9 +92,17 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
             return "cannot use key file \(path): \(reason)"
         case let .sftp(path, status, message):
             return "\(path): \(status)" + (message.isEmpty ? "" : " (\(message))")
+        case let .noCommonAlgorithm(host, port, mismatches, version):
+            return AlgorithmMismatch.describe(host: host, port: port, mismatches: mismatches, libssh2Version: version)
         case let .ssh(code, message, operation):
             return "SSH error while \(operation): \(message) (libssh2 error \(code))"
         }
+    }
+
+    /// A handshake that only weak algorithms could complete: allowing them would connect.
+    public var onlyWeakAlgorithmsInCommon: Bool {
+        guard case let .noCommonAlgorithm(_, _, mismatches, _) = self else { return false }
+        return !mismatches.isEmpty && mismatches.allSatisfy { !$0.weakInCommon.isEmpty }
     }
 
     static func hostPort(_ host: String, _ port: Int) -> String {

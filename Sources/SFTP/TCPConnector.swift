@@ -88,6 +88,21 @@ enum TCPConnector {
         #endif
     }
 
+    /// The numeric address a connected socket reached (which of the resolved ones), for logs.
+    static func peerAddress(_ fd: Int32) -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address -> Int32 in
+                guard getpeername(fd, address, &length) == 0 else { return -1 }
+                return getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        guard rc == 0 else { return nil }
+        return host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
     private static func connectError(_ code: Int32, host: String, port: Int) -> SFTPError {
         if code == ECONNREFUSED { return .connectionRefused(host: host, port: port) }
         return .connectFailed(host: host, port: port, reason: String(cString: strerror(code)))
