@@ -28,7 +28,16 @@ enum Failure {
     /// One line on stderr, then the exit.
     static func exit(_ error: any Error) -> ExitCode {
         if let code = error as? ExitCode { return code }
-        Output.stderr("expcards: error: \(error)\n")
+        Output.stderr("expcards: error: \(message(for: error))\n")
         return exitCode(for: error)
+    }
+
+    /// The error's text, with what expcards can do about it when the library cannot know.
+    static func message(for error: any Error) -> String {
+        if let e = error as? SFTPError, e.onlyWeakAlgorithmsInCommon {
+            return "\(e)\n  --insecure-allow-weak-algorithms (or insecureAllowWeakAlgorithms: true) would accept them; "
+                + "ask the server's operator for modern algorithms first"
+        }
+        return "\(error)"
     }
 }

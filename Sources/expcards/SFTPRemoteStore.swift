@@ -65,6 +65,6 @@ extension Settings {
             insecure ? .insecureAcceptAny : (hostKey.value.map { .pinned(sha256: $0) } ?? .knownHosts(path: knownHostsFile.value))
         return SFTPConfiguration(
             host: host.value, port: port.value, user: user, timeout: timeout.value, hostKeyPolicy: policy,
-            authentication: auth)
+            authentication: auth, allowWeakAlgorithms: allowWeakAlgorithms.value)
     }
 }

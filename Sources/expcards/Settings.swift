@@ -35,6 +35,7 @@ struct Settings {
     var mode = Value<Environment?>(value: nil, origin: "default (both to fetch; production first to report)")
     var timeout = Value(value: 30, origin: "default")
     var retries = Value(value: 3, origin: "default")
+    var allowWeakAlgorithms = Value(value: false, origin: "default")
     var parallel = Value(value: 1, origin: "default")
     var currency = Value(value: Currency.euro, origin: "default")
     var shopCurrencies = Value<[String: Currency]>(value: [:], origin: "default")
@@ -99,6 +100,7 @@ struct Settings {
         }
         func string(_ key: String) throws -> (String, String)? { try lookup(key) { try $0.requiredString(forKey: $1) } }
         func int(_ key: String) throws -> (Int, String)? { try lookup(key) { try $0.requiredInt(forKey: $1) } }
+        func bool(_ key: String) throws -> (Bool, String)? { try lookup(key) { try $0.requiredBool(forKey: $1) } }
         func strings(_ key: String) throws -> ([String], String)? { try lookup(key) { try $0.requiredStringArray(forKey: $1) } }
 
         if let (v, o) = try string("host") { s.host = .init(value: v, origin: o) }
@@ -132,6 +134,7 @@ struct Settings {
             guard (0...20).contains(v) else { throw Error(description: "\(o): retries: 0 to 20, not \(v)") }
             s.retries = .init(value: v, origin: o)
         }
+        if let (v, o) = try bool("insecureAllowWeakAlgorithms") { s.allowWeakAlgorithms = .init(value: v, origin: o) }
         if let (v, o) = try int("parallel") {
             guard (1...16).contains(v) else { throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)") }
             s.parallel = .init(value: v, origin: o)
@@ -192,6 +195,7 @@ struct Settings {
             if let v = c.hostKey { s.hostKey = .init(value: v, origin: "flag --host-key") }
             if let v = c.timeout { s.timeout = .init(value: v, origin: "flag --timeout") }
             if let v = c.retries { s.retries = .init(value: v, origin: "flag --retries") }
+            if c.insecureAllowWeakAlgorithms { s.allowWeakAlgorithms = .init(value: true, origin: "flag --insecure-allow-weak-algorithms") }
         }
         if let v = transfer?.parallel { s.parallel = .init(value: v, origin: "flag --parallel") }
         if s.archive.value.isEmpty {

@@ -49,6 +49,7 @@ struct Config: AsyncParsableCommand {
                 ("mailTo", s.mailTo.value.isEmpty ? "(unset)" : s.mailTo.value.map(\.description).joined(separator: ","), s.mailTo.origin),
                 ("subject", s.subject.value ?? "(automatic)", s.subject.origin),
             ]
+            rows.append(("insecureAllowWeakAlgorithms", String(s.allowWeakAlgorithms.value), s.allowWeakAlgorithms.origin))
             if connection.insecureAcceptAnyHostKey { rows.append(("host key check", "OFF", "flag --insecure-accept-any-host-key")) }
             let width = rows.map(\.0.count).max() ?? 0
             Output.stdout(rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + ($0.2.isEmpty ? "" : "  (\($0.2))") }.joined(separator: "\n") + "\n")

@@ -73,10 +73,8 @@ struct FetchRunner {
         let archive = try ArchiveDirectory.openRoot(root, create: true)!
         let lock = try ArchiveLock(archive: archive)
         defer { withExtendedLifetime(lock) {} }
-        if connection.insecureAcceptAnyHostKey {
-            logger.warning("--insecure-accept-any-host-key: the server's identity is NOT checked; anyone on the path can read your password and the cardholders' data")
-        }
         let sftp = try settings.sftpConfiguration(insecure: connection.insecureAcceptAnyHostKey)
+        SecurityWarnings.emit(settings: settings, connection: connection)
         var options = Fetcher.Options(archiveRoot: root)
         options.archive = archive
         options.companyDirectories = settings.companyDirectory.value == "/ROOT/expired"

@@ -33,7 +33,7 @@ struct List: AsyncParsableCommand {
             let settings = try await Settings.load(
                 archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
             let sftp = try settings.sftpConfiguration(insecure: connection.insecureAcceptAnyHostKey)
-            if connection.insecureAcceptAnyHostKey { logger.warning("--insecure-accept-any-host-key: the server's identity is NOT checked") }
+            SecurityWarnings.emit(settings: settings, connection: connection)
             var options = Fetcher.Options(archiveRoot: settings.archive.value)
             options.shops = settings.shops.value
             options.shopDirectoryPattern = settings.shopDirectory.value

@@ -31,6 +31,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .customLong("insecure-accept-any-host-key"), help: "Do not check the server's host key (a warning says so each run; never for production).")
     var insecureAcceptAnyHostKey = false
 
+    @Flag(name: .customLong("insecure-allow-weak-algorithms"), help: "Also offer weak SSH algorithms (CBC ciphers, arcfour, 3DES, MD5 and 96-bit MACs, SHA-1 key exchanges, ssh-dss, ssh-rsa) after the modern ones, for a server that has nothing better (a warning says so each run).")
+    var insecureAllowWeakAlgorithms = false
+
     @Option(help: ArgumentHelp("Seconds any network wait may last: connect, handshake, each SFTP request (default 30).", valueName: "seconds"))
     var timeout: Int?
 
