@@ -15,6 +15,8 @@ public final class SFTPClient {
     public let configuration: SFTPConfiguration
     /// The key the server presented: algorithm name and `SHA256:` fingerprint.
     public private(set) var serverHostKey: (type: String, fingerprint: String)?
+    /// What the handshake agreed on; a cipher or MAC reads "a/b" when the directions differ.
+    public private(set) var negotiatedAlgorithms: [AlgorithmCategory: String] = [:]
 
     private let logger: Logger
     private var socket: Int32 = -1
@@ -79,6 +81,7 @@ public final class SFTPClient {
             logger.debug("server identification: \(ServerText.neutralised(String(cString: banner)))")
         }
         let agreed = SessionAlgorithms.negotiated(session)
+        negotiatedAlgorithms = agreed
         let summary = AlgorithmCategory.allCases.map { "\($0.rawValue) \(agreed[$0] ?? "?")" }.joined(separator: ", ")
         logger.debug("negotiated: \(summary)")
         let weak = AlgorithmCategory.allCases.flatMap { category in

@@ -15,9 +15,16 @@ public final class TestSSHServer: @unchecked Sendable {
     public enum HostKeyType: String, Sendable, CaseIterable {
         case ed25519
         case ecdsa
+        case rsa
 
-        /// The algorithm name used in known_hosts lines and by libssh2.
-        public var algorithm: String { self == .ed25519 ? "ssh-ed25519" : "ecdsa-sha2-nistp256" }
+        /// The key type name used in known_hosts lines and by libssh2.
+        public var algorithm: String {
+            switch self {
+            case .ed25519: "ssh-ed25519"
+            case .ecdsa: "ecdsa-sha2-nistp256"
+            case .rsa: "ssh-rsa"
+            }
+        }
     }
 
     public enum Authentication: Sendable {
@@ -34,14 +41,18 @@ public final class TestSSHServer: @unchecked Sendable {
         public var listenOnIPv6: Bool
         /// internal-sftp logs each request (`-l DEBUG3`): `sftpRequests` counts them.
         public var logSFTPRequests: Bool
+        /// Extra sshd_config lines, e.g. `Ciphers aes256-gcm@openssh.com` or `KexAlgorithms ...`
+        /// (also `MACs`, `HostKeyAlgorithms`), to stand for a hardened or an outdated server.
+        public var extraConfiguration: [String]
         public init(
             hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey, listenOnIPv6: Bool = false,
-            logSFTPRequests: Bool = false
+            logSFTPRequests: Bool = false, extraConfiguration: [String] = []
         ) {
             self.hostKeyTypes = hostKeyTypes
             self.authentication = authentication
             self.listenOnIPv6 = listenOnIPv6
             self.logSFTPRequests = logSFTPRequests
+            self.extraConfiguration = extraConfiguration
         }
     }
 
@@ -118,6 +129,7 @@ public final class TestSSHServer: @unchecked Sendable {
             for type in options.hostKeyTypes {
                 var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", "", "-f", hostKeyPath(type)]
                 if type == .ecdsa { arguments += ["-b", "256"] }
+                if type == .rsa { arguments += ["-b", "2048"] }
                 try Self.run("/usr/bin/ssh-keygen", arguments)
             }
             if options.logSFTPRequests && isChrooted { try startSyslog() }
@@ -359,6 +371,7 @@ public final class TestSSHServer: @unchecked Sendable {
             "Subsystem sftp internal-sftp",
         ]
         lines += options.hostKeyTypes.map { "HostKey \(hostKeyPath($0))" }
+        lines += options.extraConfiguration
         switch options.authentication {
         case .passwordAndPublicKey:
             lines += ["UsePAM no", "PasswordAuthentication \(password == nil ? "no" : "yes")", "KbdInteractiveAuthentication no"]
