@@ -66,31 +66,13 @@ public final class SFTPClient {
             // handshake would get a key that looks like a mismatch.
             recorded = hosts.recordedKeyTypes(host: config.host, port: config.port)
         }
-        let supported = SessionAlgorithms.supported(session)
-        let offered = AlgorithmPreferences(supported: supported, allowWeak: config.allowWeakAlgorithms, recordedHostKeys: recorded)
-        try SessionAlgorithms.offer(offered, session: session, allowWeak: config.allowWeakAlgorithms)
-        if !recorded.isEmpty { logger.debug("known_hosts holds \(recorded.map(\.name).joined(separator: ", ")) keys for this host: asked for first") }
-        for category in AlgorithmCategory.allCases {
-            logger.debug("offering \(category.rawValue): \(offered[category].joined(separator: ","))")
-        }
-
-        if libssh2_session_handshake(session, socket) != 0 {
-            throw handshakeFailure(session, offered: offered, supported: supported)
-        }
-        if let banner = libssh2_session_banner_get(session) {
-            logger.debug("server identification: \(ServerText.neutralised(String(cString: banner)))")
-        }
-        let agreed = SessionAlgorithms.negotiated(session)
-        negotiatedAlgorithms = agreed
-        let summary = AlgorithmCategory.allCases.map { "\($0.rawValue) \(agreed[$0] ?? "?")" }.joined(separator: ", ")
-        logger.debug("negotiated: \(summary)")
-        let weak = AlgorithmCategory.allCases.flatMap { category in
-            (agreed[category] ?? "").split(separator: "/").map(String.init).filter {
-                supported[category]?.contains($0) == true && AlgorithmPreferences.modern[category]?.contains($0) != true
-            }
-        }
-        if !weak.isEmpty {
-            logger.warning("weak SSH algorithms in use with \(config.host): \(Set(weak).sorted().joined(separator: ", "))")
+        do {
+            negotiatedAlgorithms = try Handshake(session: session, socket: socket, configuration: config, logger: logger)
+                .perform(recordedHostKeys: recorded)
+        } catch {
+            // A session whose key exchange failed cannot say goodbye properly.
+            broken = true
+            throw error
         }
         let key = try HostKey(session: session)
         serverHostKey = (key.type.name, key.fingerprint)
@@ -142,33 +124,6 @@ public final class SFTPClient {
                     fingerprint: key.fingerprint, knownHostsPath: path)
             }
         }
-    }
-
-    /// The error for a failed handshake. When the cause may be that a category had no algorithm
-    /// in common, the server's offer is read on a separate connection to say which (a timeout
-    /// is not explained that way: a second connection would only wait as long).
-    private func handshakeFailure(_ session: OpaquePointer, offered: AlgorithmPreferences, supported: [AlgorithmCategory: [String]]) -> SFTPError {
-        let config = configuration
-        // A session whose key exchange failed cannot say goodbye properly.
-        broken = true
-        let error = LibSSH2Error.last(session, operation: "performing the SSH handshake with \(config.host)", timeout: timeout)
-        if case .timedOut = error { return error }
-        logger.debug("handshake failed (\(error)); reading the server's algorithm offer")
-        let server: ServerKexInit
-        do {
-            server = try KexInitProbe.read(host: config.host, port: config.port, timeout: config.timeout)
-        } catch let probeError {
-            logger.debug("cannot read the server's algorithm offer: \(probeError)")
-            return error
-        }
-        logger.debug("server identification: \(ServerText.neutralised(server.identification))")
-        for category in AlgorithmCategory.allCases {
-            logger.debug("server offers \(category.rawValue): \(server.offers(category).map(ServerText.neutralised).joined(separator: ","))")
-        }
-        let mismatches = AlgorithmMismatch.find(
-            offered: offered, server: server, supported: supported, linkedIsAtLeast1_11: SessionAlgorithms.linkedIsAtLeast1_11)
-        if mismatches.isEmpty { return error }
-        return .noCommonAlgorithm(host: config.host, port: config.port, mismatches: mismatches, libssh2Version: LibSSH2.version)
     }
 
     /// Accepts `SHA256:xyz`, `xyz`, with or without base64 padding.
