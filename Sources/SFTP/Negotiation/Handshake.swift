@@ -19,6 +19,12 @@ struct Handshake {
         try SessionAlgorithms.offer(offered, session: session, allowWeak: allowWeak)
         if !recordedHostKeys.isEmpty {
             logger.debug("known_hosts holds \(recordedHostKeys.map(\.name).joined(separator: ", ")) keys for this host: asked for first")
+            if !recordedHostKeys.contains(where: { $0.algorithms.contains(where: offered[.hostKey].contains) }) {
+                // An RSA key under libssh2 1.10: only ssh-rsa (SHA-1 signatures) could prove it.
+                let types = recordedHostKeys.map(\.name).joined(separator: ", ")
+                logger.warning(
+                    "known_hosts holds only \(types) keys for \(configuration.host), which libssh2 \(LibSSH2.version) can check only with weak algorithms: record the server's ed25519 or ECDSA key, or use a build with libssh2 1.11 (rsa-sha2)")
+            }
         }
         for category in AlgorithmCategory.allCases {
             logger.debug("offering \(category.rawValue): \(offered[category].joined(separator: ","))")

@@ -93,6 +93,34 @@ struct NegotiationTests {
         #expect(try client.list(server.remotePath("/ROOT/expired")).count == 2)
     }
 
+    @Test("an RSA key in known_hosts is proved with rsa-sha2 (libssh2 1.11), with ssh-rsa only when weak algorithms are allowed")
+    func recordedRSAKey() throws {
+        let server = try makeServer(.init(hostKeyTypes: [.ed25519, .rsa], extraConfiguration: ["HostKeyAlgorithms +ssh-rsa"]))
+        defer { server.stop() }
+        let file = try server.writeScratchFile("rsa_known_hosts", try server.knownHostsEntries(types: [.rsa]))
+        var configuration = server.configuration(hostKeyPolicy: .knownHosts(path: file))
+        if Self.is1_11 {
+            let client = try SFTPClient(configuration: configuration, logger: testLogger)
+            defer { client.close() }
+            #expect(client.negotiatedAlgorithms[.hostKey] == "rsa-sha2-512")
+            #expect(client.serverHostKey?.type == "ssh-rsa")
+            #expect(client.serverHostKey?.fingerprint == (try server.fingerprint(.rsa)))
+        } else {
+            // ssh-rsa is not offered: the server proves its ed25519 key, which is not recorded.
+            let error = sftpError { _ = try SFTPClient(configuration: configuration, logger: testLogger) }
+            guard case let .hostKeyUnknown(_, _, keyType, _, _) = error else {
+                Issue.record("expected hostKeyUnknown, got \(String(describing: error))")
+                return
+            }
+            #expect(keyType == "ssh-ed25519")
+        }
+        configuration.allowWeakAlgorithms = true
+        let weak = try SFTPClient(configuration: configuration, logger: testLogger)
+        defer { weak.close() }
+        #expect(weak.negotiatedAlgorithms[.hostKey] == (Self.is1_11 ? "rsa-sha2-512" : "ssh-rsa"))
+        #expect(weak.serverHostKey?.fingerprint == (try server.fingerprint(.rsa)))
+    }
+
     @Test("an OpenSSH server with default settings negotiates modern algorithms")
     func defaults() throws {
         let server = try makeServer()
