@@ -46,7 +46,7 @@ public final class SFTPClient {
 
     private func open() throws {
         let config = configuration
-        logger.debug("connecting to \(config.host) port \(config.port) (timeout \(config.timeout) s)")
+        logger.debug("connecting to \(config.host) port \(config.port) (timeout \(config.timeout) s, libssh2 \(LibSSH2.version))")
         socket = try TCPConnector.connect(host: config.host, port: config.port, timeout: config.timeout)
         logger.debug("connected to \(TCPConnector.peerAddress(socket) ?? config.host) port \(config.port)")
 

@@ -17,6 +17,23 @@ import Testing
         #expect(!result.stderr.contains("Unable to exchange encryption keys"), "\(result)")
     }
 
+    /// libssh2 1.11 proves an RSA host key with rsa-sha2-512; 1.10 cannot, and says what would.
+    @Test func rsaSHA2OnlyServer() throws {
+        let f = try Fixture(serverOptions: .init(hostKeyTypes: [.rsa], extraConfiguration: ["HostKeyAlgorithms rsa-sha2-512"]))
+        let result = try f.expcards(["list", "-v"])
+        // The binary's own libssh2, as -v says (a build with LIBSSH2=1.11 has 1.11.x).
+        if result.stderr.contains(", libssh2 1.11.") {
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("negotiated: key exchange curve25519-sha256, host key rsa-sha2-512, "), "\(result)")
+            #expect(result.stderr.contains("server host key: ssh-rsa \(try f.server.fingerprint(.rsa))"), "\(result)")
+        } else {
+            #expect(result.status == 69, "\(result)")
+            #expect(result.stderr.contains("no host key algorithm in common"), "\(result)")
+            #expect(result.stderr.contains("host key: the server offers rsa-sha2-512;"), "\(result)")
+            #expect(result.stderr.contains("a build with libssh2 1.11 would agree on rsa-sha2-512"), "\(result)")
+        }
+    }
+
     @Test func weakOnlyServerRefusedByDefaultAcceptedWithTheOptionWhichWarnsUnderQuiet() throws {
         let f = try Fixture(serverOptions: .init(extraConfiguration: ["Ciphers aes128-cbc", "KexAlgorithms diffie-hellman-group14-sha1"]))
         let refused = try f.expcards(["list"])
@@ -64,6 +81,7 @@ import Testing
         #expect(result.status == 0, "\(result)")
         let fingerprint = try f.server.fingerprint(.ed25519)
         for line in [
+            "connecting to 127.0.0.1 port \(f.server.port) (timeout 5 s, libssh2 ",
             "connected to 127.0.0.1 port \(f.server.port)",
             "server identification: SSH-2.0-OpenSSH_",
             "negotiated: key exchange curve25519-sha256, host key ssh-ed25519, cipher ",
