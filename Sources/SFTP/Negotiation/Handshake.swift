@@ -69,7 +69,7 @@ struct Handshake {
             logger.debug("server offers \(category.rawValue): \(server.offers(category).map(ServerText.neutralised).joined(separator: ","))")
         }
         let mismatches = AlgorithmMismatch.find(
-            offered: offered, server: server, supported: supported, linkedIsAtLeast1_11: SessionAlgorithms.linkedIsAtLeast1_11)
+            offered: offered, server: server, supported: supported, linkedIsAtLeast1_11: LibSSH2.isAtLeast(1, 11))
         if mismatches.isEmpty { return error }
         return .noCommonAlgorithm(host: config.host, port: config.port, mismatches: mismatches, libssh2Version: LibSSH2.version)
     }

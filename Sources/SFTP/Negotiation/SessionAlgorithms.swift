@@ -46,7 +46,4 @@ enum SessionAlgorithms {
         }
         return result
     }
-
-    /// True when the linked libssh2 is 1.11.0 or later (it answers NULL to an older request).
-    static var linkedIsAtLeast1_11: Bool { libssh2_version(0x010B00) != nil }
 }

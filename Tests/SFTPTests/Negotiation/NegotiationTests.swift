@@ -1,4 +1,3 @@
-import CLibSSH2
 import Foundation
 import SFTP
 import SSHTestSupport
@@ -9,8 +8,8 @@ import Testing
 @Suite("Algorithm negotiation against a real sshd")
 struct NegotiationTests {
     /// The runtime libssh2 (not the headers the tests were built with).
-    static let version = String(cString: libssh2_version(0))
-    static let is1_11 = libssh2_version(0x010B00) != nil
+    static let version = LibSSH2.version
+    static let is1_11 = LibSSH2.isAtLeast(1, 11)
 
     struct Hardened: Sendable, CustomTestStringConvertible {
         var name: String
