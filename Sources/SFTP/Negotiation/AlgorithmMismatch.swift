@@ -60,7 +60,7 @@ public struct AlgorithmMismatch: Sendable, Equatable {
                 + "rsa-sha2 host keys, which libssh2 1.11 supports"
             if !helped.isEmpty && mismatches.allSatisfy({ !$0.withLibSSH2_1_11.isEmpty }) {
                 text += ": a build with libssh2 1.11 would agree on \(helped.joined(separator: ", ")) "
-                    + "(README, \"libssh2 1.11\": make libssh2, then make install LIBSSH2=1.11)"
+                    + "(README, \"libssh2 1.10 or 1.11\": make libssh2, then make install LIBSSH2=1.11)"
             } else {
                 text += "; a build with libssh2 1.11 would not help with this server"
             }
