@@ -14,7 +14,7 @@ import Glibc
 /// `<shop>/expired` resolves from the login directory. ProFTPD runs in the foreground as this
 /// process's child with its PID file, scoreboard and logs in `workDirectory`; no FTP listener:
 /// the one port speaks SSH. Call `stop()` (in a `defer`) to kill it and remove every file.
-public final class TestProFTPDServer: @unchecked Sendable {
+public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
     public enum HostKeyType: String, Sendable, CaseIterable {
         case ed25519
         case ecdsa
@@ -180,43 +180,6 @@ public final class TestProFTPDServer: @unchecked Sendable {
     public var logins: Int { acceptedAuthenticationMethods.count }
 
     // MARK: Fixture tree
-
-    /// The path a client uses for an absolute path of the served tree ("/ROOT/expired").
-    public func remotePath(_ absolute: String) -> String {
-        isChrooted ? absolute : root + absolute
-    }
-
-    /// The local file behind a remote path (absolute within the tree, or relative to it).
-    public func localPath(_ path: String) -> String {
-        path.hasPrefix("/") ? root + path : root + "/" + path
-    }
-
-    /// Writes a fixture file (parent directories created 0755) and returns its local path.
-    @discardableResult
-    public func write(_ path: String, _ contents: Data, mode: mode_t = 0o644) throws -> String {
-        let local = localPath(path)
-        let parent = (local as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        guard FileManager.default.createFile(atPath: local, contents: contents) else {
-            throw TestSSHServerError("cannot write \(local)")
-        }
-        chmod(local, mode)
-        return local
-    }
-
-    @discardableResult
-    public func write(_ path: String, _ text: String, mode: mode_t = 0o644) throws -> String {
-        try write(path, Data(text.utf8), mode: mode)
-    }
-
-    /// Writes a file in the scratch directory (not served), e.g. an alternative known_hosts.
-    @discardableResult
-    public func writeScratchFile(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
-        let path = workDirectory + "/" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, mode)
-        return path
-    }
 
     /// Creates a user key in the scratch directory and returns its private key path;
     /// `authorize` decides whether the server accepts it.
