@@ -86,3 +86,26 @@ extension ConfigSecretsTests {
         #expect(fields.count >= 6 && fields[4] == "0" && fields[5] == "0", "core limit: \(line)")
     }
 }
+
+extension ConfigSecretsTests {
+    /// Environment before file, and each value says where it came from; a value of the wrong
+    /// type names its source and its key.
+    @Test func settingsComeFromOrderedProvidersAndSayWhich() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/config.yaml"
+        try "user: acme\nport: 2222\nhost: file.example\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let shown = try CLI.run(["config", "--config", path], environment: ["EXPCARDS_HOST": "env.example"])
+        #expect(shown.status == 0, "\(shown)")
+        let rows = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(rows.contains("host env.example (environment EXPCARDS_HOST)"), "\(shown)")
+        #expect(rows.contains("port 2222 (file \(path))"), "\(shown)")
+        #expect(rows.contains("retries 3 (default)"), "\(shown)")
+
+        try "port: abc\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let badFile = try CLI.run(["config", "--config", path])
+        #expect(badFile.status == 78 && badFile.stderr.contains("file \(path): port:"), "\(badFile)")
+        let badEnv = try CLI.run(["config", "--config", path], environment: ["EXPCARDS_PORT": "x"])
+        #expect(badEnv.status == 78 && badEnv.stderr.contains("environment EXPCARDS_PORT: port:"), "\(badEnv)")
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Configuration
 import SystemPackage
 import ExpCardsCore
@@ -68,35 +70,43 @@ struct Settings {
             configPath = ([xdg + "/expcards", "/etc/expcards"].flatMap { dir in ["yaml", "yml"].map { "\(dir)/config.\($0)" } })
                 .first { access($0, F_OK) == 0 }
         }
-        var file: ConfigReader?
+        var file: FileProvider<YAMLSnapshot>?
         if let configPath {
             guard access(configPath, R_OK) == 0 else {
                 throw Error(description: "configuration file \(configPath): \(String(cString: strerror(errno)))")
             }
             do {
-                file = ConfigReader(provider: try await FileProvider<YAMLSnapshot>(filePath: FilePath(configPath)))
+                file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(configPath))
             } catch {
                 throw Error(description: yamlError(configPath, "\(error)"))
             }
             s.configFile = configPath
         }
-        let environment = ConfigReader(
-            provider: EnvironmentVariablesProvider(
-                environmentVariables: env, secretsSpecifier: .specific(["EXPCARDS_PASSWORD", "EXPCARDS_PASSPHRASE"]))
-        ).scoped(to: "expcards")
+        // One reader over the ordered providers (environment, then file); the access reporter
+        // says which of them served each key, for `expcards config` and for errors.
+        let environment = EnvironmentVariablesProvider(
+            environmentVariables: env, secretsSpecifier: .specific(["EXPCARDS_PASSWORD", "EXPCARDS_PASSPHRASE"]))
+        var providers: [any ConfigProvider] = [environment.prefixKeys(with: "expcards")]
+        var origins = ["environment"]
+        if let file {
+            providers.append(file)
+            origins.append("file \(configPath ?? "")")
+        }
+        let accesses = AccessRecorder()
+        let reader = ConfigReader(providers: providers, accessReporter: accesses)
 
+        func origin(_ index: Int, _ key: String) -> String {
+            index == 0 ? "environment EXPCARDS_\(envName(key))" : origins[index]
+        }
         func lookup<T>(_ key: String, _ get: (ConfigReader, ConfigKey) throws -> T) throws -> (T, String)? {
-            let configKey = ConfigKey(key)
-            for (reader, origin) in [(environment, "environment EXPCARDS_\(envName(key))"), (file, "file \(configPath ?? "")")] {
-                guard let reader else { continue }
-                do {
-                    return (try get(reader, configKey), origin)
-                } catch {
-                    if "\(error)".hasPrefix("Missing required config value") { continue }
-                    throw Error(description: "\(origin): \(key): \(error)")
-                }
+            do {
+                let value = try get(reader, ConfigKey(key))
+                return (value, accesses.servedBy(key).map { origin($0, key) } ?? "configuration")
+            } catch {
+                // Missing everywhere: not an error here (each setting has its default).
+                guard let index = accesses.failedAt(key) ?? accesses.servedBy(key) else { return nil }
+                throw Error(description: "\(origin(index, key)): \(key): \(error)")
             }
-            return nil
         }
         func string(_ key: String) throws -> (String, String)? { try lookup(key) { try $0.requiredString(forKey: $1) } }
         func int(_ key: String) throws -> (Int, String)? { try lookup(key) { try $0.requiredInt(forKey: $1) } }
@@ -289,4 +299,32 @@ struct Settings {
         guard !bytes.isEmpty else { throw Error(description: "\(what) file \(path) is empty") }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// Remembers, for each key read, which provider (by its index among the reader's) gave a
+/// value, and which one gave a value that could not be converted.
+private final class AccessRecorder: AccessReporter, Sendable {
+    private struct Seen {
+        var served: [String: Int] = [:]
+        var failed: [String: Int] = [:]
+    }
+
+    private let seen = Mutex(Seen())
+
+    func report(_ event: AccessEvent) {
+        let key = event.metadata.key.description
+        let index = event.providerResults.firstIndex { result in
+            if case .success(let lookup) = result.result { return lookup.value != nil }
+            return true
+        }
+        guard let index else { return }
+        let failed: Bool
+        if case .failure = event.result { failed = true } else { failed = false }
+        seen.withLock { seen in
+            if failed { seen.failed[key] = index } else { seen.served[key] = index }
+        }
+    }
+
+    func servedBy(_ key: String) -> Int? { seen.withLock { $0.served[key] } }
+    func failedAt(_ key: String) -> Int? { seen.withLock { $0.failed[key] } }
 }
