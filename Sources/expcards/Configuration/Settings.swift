@@ -114,7 +114,10 @@ struct Settings {
         func strings(_ key: String) throws -> ([String], String)? { try lookup(key) { try $0.requiredStringArray(forKey: $1) } }
 
         if let (v, o) = try string("host") { s.host = .init(value: v, origin: o) }
-        if let (v, o) = try int("port") { s.port = .init(value: v, origin: o) }
+        if let (v, o) = try int("port") {
+            guard Limits.port.contains(v) else { throw Error(description: "\(o): port: 1 to 65535, not \(v)") }
+            s.port = .init(value: v, origin: o)
+        }
         if let (v, o) = try string("user") { s.user = .init(value: v, origin: o) }
         if let (v, o) = try string("passwordFile") { s.passwordFile = .init(value: v, origin: o) }
         if let (v, o) = try string("identityFile") { s.identityFile = .init(value: v, origin: o) }
@@ -129,7 +132,7 @@ struct Settings {
         }
         if let (v, o) = try string("archive") { s.archive = .init(value: v, origin: o) }
         if let (v, o) = try int("threshold") {
-            guard (0...24).contains(v) else { throw Error(description: "\(o): threshold: 0 to 24 months, not \(v)") }
+            guard Limits.threshold.contains(v) else { throw Error(description: "\(o): threshold: 0 to 24 months, not \(v)") }
             s.threshold = .init(value: v, origin: o)
         }
         if let (v, o) = try string("mode") {
@@ -137,16 +140,16 @@ struct Settings {
             s.mode = .init(value: m.environment, origin: o)
         }
         if let (v, o) = try int("timeout") {
-            guard (1...3600).contains(v) else { throw Error(description: "\(o): timeout: 1 to 3600 seconds, not \(v)") }
+            guard Limits.timeout.contains(v) else { throw Error(description: "\(o): timeout: 1 to 3600 seconds, not \(v)") }
             s.timeout = .init(value: v, origin: o)
         }
         if let (v, o) = try int("retries") {
-            guard (0...20).contains(v) else { throw Error(description: "\(o): retries: 0 to 20, not \(v)") }
+            guard Limits.retries.contains(v) else { throw Error(description: "\(o): retries: 0 to 20, not \(v)") }
             s.retries = .init(value: v, origin: o)
         }
         if let (v, o) = try bool("insecureAllowWeakAlgorithms") { s.allowWeakAlgorithms = .init(value: v, origin: o) }
         if let (v, o) = try int("parallel") {
-            guard (1...16).contains(v) else { throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)") }
+            guard Limits.parallel.contains(v) else { throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)") }
             s.parallel = .init(value: v, origin: o)
         }
         if let (v, o) = try string("currency") {

@@ -41,9 +41,9 @@ struct ConnectionOptions: ParsableArguments {
     var retries: Int?
 
     func validate() throws {
-        if let port, !(1...65535).contains(port) { throw ValidationError("--port wants 1 to 65535, not \(port).") }
-        if let timeout, !(1...3600).contains(timeout) { throw ValidationError("--timeout wants 1 to 3600 seconds, not \(timeout).") }
-        if let retries, !(0...20).contains(retries) { throw ValidationError("--retries wants 0 to 20, not \(retries).") }
+        if let port, !Limits.port.contains(port) { throw ValidationError("--port wants 1 to 65535, not \(port).") }
+        if let timeout, !Limits.timeout.contains(timeout) { throw ValidationError("--timeout wants 1 to 3600 seconds, not \(timeout).") }
+        if let retries, !Limits.retries.contains(retries) { throw ValidationError("--retries wants 0 to 20, not \(retries).") }
         if let hostKey, !hostKey.hasPrefix("SHA256:") { throw ValidationError("--host-key wants an OpenSSH fingerprint SHA256:..., not '\(hostKey)'.") }
         if hostKey != nil && insecureAcceptAnyHostKey { throw ValidationError("--host-key and --insecure-accept-any-host-key exclude each other.") }
     }

@@ -47,7 +47,7 @@ struct ReportOptions: ParsableArguments {
 
     func validate() throws {
         if let asOf, Day(iso: asOf) == nil { throw ValidationError("--as-of wants a real date YYYY-MM-DD, not '\(asOf)'.") }
-        if let threshold, !(0...24).contains(threshold) { throw ValidationError("--threshold wants 0 to 24 months, not \(threshold).") }
+        if let threshold, !Limits.threshold.contains(threshold) { throw ValidationError("--threshold wants 0 to 24 months, not \(threshold).") }
         if !(0...120).contains(horizon) { throw ValidationError("--horizon wants 0 to 120 months, not \(horizon).") }
         if let month, YearMonth(month) == nil { throw ValidationError("--month wants YYYY-MM, not '\(month)'.") }
         for shop in shops where !(shop.utf8.count == 8 && shop.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }) {

@@ -6,6 +6,6 @@ struct TransferOptions: ParsableArguments {
     var parallel: Int?
 
     func validate() throws {
-        if let parallel, !(1...16).contains(parallel) { throw ValidationError("--parallel wants 1 to 16, not \(parallel).") }
+        if let parallel, !Limits.parallel.contains(parallel) { throw ValidationError("--parallel wants 1 to 16, not \(parallel).") }
     }
 }
