@@ -97,3 +97,16 @@ func guideFixture(_ name: String) -> String {
 func archiveDirectory(_ path: String) throws -> ArchiveDirectory {
     try #require(try ArchiveDirectory.openRoot(path, create: true))
 }
+
+extension ReportBuilder {
+    /// Adds an in-memory file (named `name`, also its path) the way `ReportBuilder.build` adds a
+    /// file on disk: parsed with the details lent to the builder as bytes.
+    mutating func add(_ bytes: [UInt8], name: String) {
+        let fileName = ExpCardsFileName(name)!
+        add(path: name, shopId: fileName.shopId) { onDetailView in
+            var source = MemorySource(bytes)
+            return ExpCardsParser.parse(
+                source: &source, path: name, kind: fileName.kind, name: fileName, onDetailView: onDetailView)
+        }
+    }
+}

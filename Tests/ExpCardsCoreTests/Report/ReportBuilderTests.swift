@@ -32,12 +32,10 @@ struct ReportBuilderTests {
         var options = ExpiryReport.Options(asOf: isoDay(asOf))
         options.thresholdMonths = threshold
         var builder = ReportBuilder(options: options)
-        for (name, bytes) in files {
-            let p = parse(bytes, name: name)
-            #expect(p.problems.isEmpty, "\(p.problems)")
-            builder.add(file: p.file, details: p.details)
-        }
-        return builder.finish()
+        for (name, bytes) in files { builder.add(bytes, name: name) }
+        let report = builder.finish()
+        #expect(report.files.allSatisfy { $0.problems.isEmpty }, "\(report.files.map(\.problems))")
+        return report
     }
 
     // MARK: Statuses
@@ -211,13 +209,12 @@ struct ReportBuilderTests {
     @Test func totalsAtRiskSaturateInsteadOfWrapping() {
         // 300 daily subscriptions of 999,999,999,999 over a 100-year horizon: ~1.1e19 in all.
         let details = (0..<300).map { Self.sub("A", id: "S\($0)", rule: "FREQ=DAILY", amount: "999999999999") }
-        let p = parse(Self.shop(Self.shopAName, details).1, name: Self.shopAName)
-        #expect(p.problems.isEmpty, "\(p.problems)")
         var options = ExpiryReport.Options(asOf: isoDay("2018-07-01"))
         options.horizonMonths = 1200
         var builder = ReportBuilder(options: options)
-        builder.add(file: p.file, details: p.details)
+        builder.add(Self.shop(Self.shopAName, details).1, name: Self.shopAName)
         let r = builder.finish()
+        #expect(r.files.allSatisfy { $0.problems.isEmpty }, "\(r.files.map(\.problems))")
         #expect(r.subscriptions.allSatisfy { ($0.risk.amountAtRisk ?? 0) > 0 && ($0.risk.amountAtRisk ?? .max) < Int64.max / 250 })
         #expect(r.aliases[0].amountAtRisk == ["EUR": Int64.max])
         #expect(r.summary[.expiring]?.amountAtRisk == ["EUR": Int64.max])

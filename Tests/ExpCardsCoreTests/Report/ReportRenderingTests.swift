@@ -46,12 +46,9 @@ func buildReport(
     month: YearMonth? = nil, excluded: [ExpiryReport.Excluded] = []
 ) -> ExpiryReport {
     var builder = ReportBuilder(options: options)
-    let ordered = files.sorted {
-        (ExpCardsFileName($0.name)!.kind == .company ? 0 : 1, $0.name) < (ExpCardsFileName($1.name)!.kind == .company ? 0 : 1, $1.name)
-    }
-    for f in ordered {
-        let p = parse(f.bytes, name: f.name)
-        builder.add(file: p.file, details: p.details)
+    let bytes = Dictionary(uniqueKeysWithValues: files.map { ($0.name, $0.bytes) })
+    for f in ReportBuilder.readingOrder(files.map { ($0.name, ExpCardsFileName($0.name)!) }) {
+        builder.add(bytes[f.path]!, name: f.path)
     }
     var report = builder.finish()
     report.environment = environment
@@ -496,8 +493,7 @@ struct ReportRenderingTests {
         options.shopCurrencies["87654321"] = Currency(code: "CHF")!
         var builder = ReportBuilder(options: options)
         for (name, bytes) in [(Fixture.companyName, Fixture.company), (Fixture.shopAName, Fixture.shopA), (Fixture.shopBName, Fixture.shopB)] {
-            let p = parse(bytes, name: name)
-            builder.add(file: p.file, details: p.details)
+            builder.add(bytes, name: name)
         }
         var b = builder.finish()
         b.environment = a.environment

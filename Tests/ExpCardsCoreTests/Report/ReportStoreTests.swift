@@ -172,8 +172,7 @@ struct ReportStoreTests {
         var builder = ReportBuilder(options: options)
         for (name, amount) in [(ReportBuilderTests.shopAName, "1000"), (ReportBuilderTests.shopBName, "300")] {
             let (n, bytes) = ReportBuilderTests.shop(name, [ReportBuilderTests.sub("A", amount: amount)])
-            let p = parse(bytes, name: n)
-            builder.add(file: p.file, details: p.details)
+            builder.add(bytes, name: n)
         }
         let r = builder.finish()
         // 11 charges on the 15th after the expiry (2018-07-31), to the horizon.

@@ -56,20 +56,23 @@ public struct ReportBuilder {
         limits: ExpCardsParser.Limits = .init(), open: FileSource.Opener = FileSource.openPath
     ) -> ExpiryReport {
         var builder = ReportBuilder(options: options, onlyShopAliases: onlyShopAliases)
-        // The company file first, so its names win without a second pass.
-        let ordered = selection.selected.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
+        let ordered = readingOrder(selection.selected)
         builder.reserve(inputBytes: ordered.reduce(0) { $0 + fileSize($1.path) })
         for (path, name) in ordered {
-            // Details go straight into the merge as they are read: no copy of the file in memory.
-            let file = ExpCardsParser.parse(
-                path: path, limits: limits,
-                onDetailView: { builder.add(view: $0, shopId: name.shopId, path: path) }, open: open)
-            builder.add(file: file)
+            builder.add(path: path, shopId: name.shopId) {
+                ExpCardsParser.parse(path: path, limits: limits, onDetailView: $0, open: open)
+            }
         }
         builder.report.environment = selection.environment
         builder.report.month = selection.month
         builder.report.excluded = selection.excluded
         return builder.finish()
+    }
+
+    /// The order files are added in: the company file first, so its names win without a second
+    /// pass; then by path.
+    static func readingOrder(_ files: [(path: String, name: ExpCardsFileName)]) -> [(path: String, name: ExpCardsFileName)] {
+        files.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
     }
 
     private static func fileSize(_ path: String) -> Int {
@@ -90,14 +93,13 @@ public struct ReportBuilder {
         subscriptionText.reserveCapacity(inputBytes / 4)
     }
 
-    /// Adds one parsed file and its valid details.
-    public mutating func add(file: ParsedFile, details: [Detail]) {
-        for detail in details { add(detail: detail, shopId: file.shopId, path: file.path) }
-        add(file: file)
-    }
-
-    /// Adds a parsed file (its details already added with `add(detail:shopId:path:)`).
-    public mutating func add(file: ParsedFile) {
+    /// Adds one file as it is parsed: `parse` runs the parser with the callback it is given,
+    /// whose details go straight into the merge (no copy of the file in memory), and returns
+    /// the parsed file. Add them in `readingOrder`.
+    public mutating func add(
+        path: String, shopId: String?, parse: (_ onDetailView: (borrowing DetailView) -> Void) -> ParsedFile
+    ) {
+        let file = parse { add(view: $0, shopId: shopId, path: path) }
         report.files.append(file)
         if let name = file.name {
             if name.kind == .company { report.companyLabel = name.label }
@@ -110,52 +112,9 @@ public struct ReportBuilder {
         return paths.count - 1
     }
 
-    /// Adds one valid detail of the file at `path` (a shop file's when `shopId` is set).
-    public mutating func add(detail: Detail, shopId: String?, path: String) {
-        let file = fileIndex(path)
-        switch detail {
-        case .company(let d):
-            var alias = d.alias, name = d.name, email = d.email
-            alias.withUTF8 { a in
-                name.withUTF8 { n in
-                    email.withUTF8 { e in
-                        _ = addAlias(
-                            UnsafeRawBufferPointer(a), name: UnsafeRawBufferPointer(n), email: UnsafeRawBufferPointer(e),
-                            expiry: d.expiry, company: true, recurrences: d.recurrences, shop: nil, line: d.line, file: file)
-                    }
-                }
-            }
-        case .shop(let d):
-            guard let shopId else { return }
-            let shop = shopNumber(shopId)
-            var alias = d.alias, name = d.name, email = d.email
-            var id = d.subscriptionId, counter = d.recurrenceCounter, rule = d.rule
-            let aliasId = alias.withUTF8 { a in
-                name.withUTF8 { n in
-                    email.withUTF8 { e in
-                        addAlias(
-                            UnsafeRawBufferPointer(a), name: UnsafeRawBufferPointer(n), email: UnsafeRawBufferPointer(e),
-                            expiry: d.expiry, company: false, recurrences: nil, shop: shop, line: d.line, file: file)
-                    }
-                }
-            }
-            id.withUTF8 { i in
-                counter.withUTF8 { c in
-                    rule.withUTF8 { r in
-                        addSubscription(
-                            alias: aliasId, shop: shop, id: UnsafeRawBufferPointer(i), counter: UnsafeRawBufferPointer(c),
-                            rule: UnsafeRawBufferPointer(r), effect: d.effectDate, amount: d.amount, initialAmount: d.initialAmount,
-                            initialCount: d.initialCount, line: d.line, path: path)
-                    }
-                }
-            }
-        }
-    }
-
     /// Adds one valid detail lent by the parser (`onDetailView`): its bytes are copied into the
-    /// report's arrays during the call and never kept. The same as `add(detail: view.detail, …)`
-    /// without building its Strings.
-    public mutating func add(view d: borrowing DetailView, shopId: String?, path: String) {
+    /// report's arrays during the call and never kept, and no String is built.
+    private mutating func add(view d: borrowing DetailView, shopId: String?, path: String) {
         let file = fileIndex(path)
         let alias = UnsafeRawBufferPointer(d.alias), line = d.line, expiry = d.expiry
         let name = d.name, nameLatin1 = d.nameIsLatin1, email = d.email, emailLatin1 = d.emailIsLatin1
