@@ -70,7 +70,7 @@ final class DistinctAliases {
         stored += 1
     }
 
-    /// Adds the hashes `other` holds: a linear merge when both are sorted (`prepareJoin`).
+    /// Adds the hashes `other` holds: a linear merge when both are sorted (`compact`).
     func absorb(_ other: DistinctAliases) {
         other.compact()
         guard let theirs = other.hashes else { return }
@@ -119,7 +119,7 @@ final class DistinctAliases {
     /// bits, then each bucket (about 15 hashes at a million, they are uniform) sorted in place
     /// by insertion and written back without its duplicates. Two sequential passes instead of the
     /// eight of a full radix sort.
-    private func compact() {
+    func compact() {
         guard let hashes, stored > sortedPrefix else { return }
         let n = stored
         let buckets = 1 << 16

@@ -161,7 +161,7 @@ public enum ExpCardsParser {
             let half = k == 0 ? first : second
             var source = RangeSource(fd: fd, path: path, from: k == 0 ? 0 : split, to: k == 0 ? split : size)
             (half.lines, half.readError) = run(source: &source, validator: &half.validator, limits: limits)
-            half.validator.prepareJoin()
+            half.validator.sortAliasHashes()
         }
         guard first.readError == nil, second.readError == nil, first.validator.endsAsSecondPartAssumed,
             !second.validator.mentionsLines

@@ -52,7 +52,7 @@ struct RecordValidator {
     }
 
     /// Sorts the part's alias hashes, on its own thread, before the join.
-    func prepareJoin() { _ = aliases.count }
+    func sortAliasHashes() { aliases.compact() }
 
     /// The first part ended in the state `secondPart` assumed: its result can be joined.
     var endsAsSecondPartAssumed: Bool { headerLine == 1 && trailerLine == nil && emptyRun == nil }

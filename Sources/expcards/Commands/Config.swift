@@ -54,7 +54,7 @@ struct Config: AsyncParsableCommand {
             let width = rows.map(\.0.count).max() ?? 0
             Output.stdout(rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + ($0.2.isEmpty ? "" : "  (\($0.2))") }.joined(separator: "\n") + "\n")
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 }

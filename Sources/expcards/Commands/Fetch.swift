@@ -48,7 +48,7 @@ struct Fetch: AsyncParsableCommand {
             Output.stdout(result.summary)
             if result.code != .success { throw result.code }
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 }

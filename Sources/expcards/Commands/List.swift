@@ -50,7 +50,7 @@ struct List: AsyncParsableCommand {
                 Output.stdout(String(decoding: data, as: UTF8.self) + "\n")
             }
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 

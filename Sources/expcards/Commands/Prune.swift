@@ -62,7 +62,7 @@ struct Prune: AsyncParsableCommand {
                 "\(count) file\(count == 1 ? "" : "s") \(verb) deleted"
                     + " (months before \(cutoff), and partial files left for more than a day)\n")
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 }

@@ -42,7 +42,7 @@ struct Report: AsyncParsableCommand {
             let code = ReportRunner(options: report, settings: settings, logger: logging.makeLogger()).run(files: files, headline: nil)
             if code != .success { throw code }
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 }
@@ -82,7 +82,7 @@ struct ReportRunner {
                     open = ArchiveContents.opener(archive)
                 }
             } catch {
-                return Failure.exit(error)
+                return Failure.reported(error)
             }
             if !FileManager.default.changeCurrentDirectoryPath(root) { paths = [] }
         }
@@ -93,8 +93,8 @@ struct ReportRunner {
         for warning in selection.warnings { logger.warning("\(warning)") }
         if selection.selected.isEmpty {
             if let headline { Output.stdout(headline + "\n") }
-            let where_ = files.isEmpty ? "in the archive \(settings.archive.value)" : "among the files given"
-            var why = "no EXP_CARDS file to report on \(where_)"
+            let searched = files.isEmpty ? "in the archive \(settings.archive.value)" : "among the files given"
+            var why = "no EXP_CARDS file to report on \(searched)"
             if let month = selection.month, let env = selection.environment { why += " for \(env.rawValue) \(month)" }
             logger.error("\(why)")
             for e in selection.excluded { logger.info("left out \(e.path): \(e.reason)") }

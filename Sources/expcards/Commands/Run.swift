@@ -41,7 +41,7 @@ struct Run: AsyncParsableCommand {
                 archive: archive.archive, config: archive.config, connection: connection, transfer: transfer,
                 environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
         let monthsBefore: Set<YearMonth>
         do {
@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
                 ExpCardsFileName(String($0.split(separator: "/").last ?? ""))?.month
             })
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
         var fetchCode = ExitCode.success
         var headline: String?
@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
             }
             if logging.verbose { Output.stderr(result.summary) }
         } catch {
-            fetchCode = Failure.exit(error)
+            fetchCode = Failure.reported(error)
             headline = "FETCH FAILED (exit \(fetchCode.rawValue)): \(error); this report is from the archive."
         }
         if ifNew && !newMonth {

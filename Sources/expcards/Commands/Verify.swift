@@ -39,7 +39,7 @@ struct Verify: AsyncParsableCommand {
             Output.stdout(last + "\n")
             if bad > 0 { throw ExitCode.dataError }
         } catch {
-            throw Failure.exit(error)
+            throw Failure.reported(error)
         }
     }
 }

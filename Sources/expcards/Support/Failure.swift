@@ -25,8 +25,9 @@ enum Failure {
         }
     }
 
-    /// One line on stderr, then the exit.
-    static func exit(_ error: any Error) -> ExitCode {
+    /// Writes the error on stderr (one line, unless it is already an exit code) and returns the
+    /// code to exit with.
+    static func reported(_ error: any Error) -> ExitCode {
         if let code = error as? ExitCode { return code }
         Output.stderr("expcards: error: \(message(for: error))\n")
         return exitCode(for: error)

@@ -265,11 +265,18 @@ struct AliasAmounts: Sendable {
         }
     }
 
-    /// True when the alias has amounts in one currency only (the writers' fast path).
-    func single(alias: Int) -> (currency: Int, amount: Int64)?? {
-        guard alias < firstCurrency.count, firstCurrency[alias] != 0 else { return .some(nil) }
-        if !others.isEmpty, others[alias] != nil { return nil }
-        return .some((Int(firstCurrency[alias]) - 1, firstAmount[alias]))
+    /// How many currencies an alias has amounts in (the writers' fast path for none and one).
+    enum Spread {
+        case empty
+        case single(currency: Int, amount: Int64)
+        case several
+    }
+
+    /// The currencies the alias has amounts in: none, one (with its amount) or several.
+    func spread(alias: Int) -> Spread {
+        guard alias < firstCurrency.count, firstCurrency[alias] != 0 else { return .empty }
+        if !others.isEmpty, others[alias] != nil { return .several }
+        return .single(currency: Int(firstCurrency[alias]) - 1, amount: firstAmount[alias])
     }
 }
 

@@ -40,11 +40,11 @@ public enum JSONReport {
             let a = store.aliases[id]
             w.raw(i == 0 ? "\n    {\"alias\": " : ",\n    {\"alias\": "); store.withAlias(id) { w.string(bytes: $0) }
             w.raw(", \"amountAtRisk\": ")
-            switch store.aliasAmounts.single(alias: id) {
-            case .some(.none): w.raw("{}")
-            case .some(.some(let (currency, amount))):
+            switch store.aliasAmounts.spread(alias: id) {
+            case .empty: w.raw("{}")
+            case .single(let currency, let amount):
                 w.raw("{"); w.string(store.currencies[currency].code); w.raw(": "); w.int(amount); w.raw("}")
-            case .none: w.amounts(store.amounts(ofAlias: id))
+            case .several: w.amounts(store.amounts(ofAlias: id))
             }
             w.raw(", \"email\": ")
             if mask { w.string(Masking.email(store.email(id))) } else { store.withEmail(id) { w.string(bytes: $0) } }
