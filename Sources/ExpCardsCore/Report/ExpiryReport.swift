@@ -90,7 +90,7 @@ public struct ExpiryReport: Sendable {
     public var subscriptions: Subscriptions { Subscriptions(store: store) }
     public var summary: [ExpiryStatus: StatusSummary] = [:]
     /// Report-level warnings (disagreements between files, unknown schedules), capped.
-    public var warnings: [String] = []
+    public var warnings: [ReportWarning] = []
 
     public init(options: Options) { self.options = options }
 

@@ -16,22 +16,6 @@ public enum Masking {
         return "\(first)…" + email[at...]
     }
 
-    /// A report warning with the buyer data it quotes masked. Only the builder's name/e-mail
-    /// disagreement quotes them (`name/e-mail "A" <"a@x"> differ from "B" <"b@x">`).
-    public static func warning(_ text: String) -> String {
-        guard text.contains(": name/e-mail \"") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        var index = 0
-        while let (before, token, after) = nextQuoted(rest) {
-            out += before
-            out += remasked(token, asName: index % 2 == 0)
-            index += 1
-            rest = after
-        }
-        return out + rest
-    }
-
     /// A file problem with what it quotes of a record masked. The name (field 3) and e-mail
     /// (field 4) are masked as in the report; any other excerpt is shown only when it cannot hold
     /// buyer data (digits and date or amount punctuation; an alias or record code of letters and

@@ -108,8 +108,8 @@ struct ReportBuilderTests {
         #expect(r.aliases[0].name == "Ann Lee" && r.aliases[0].email == "ann@x.fr")
         #expect(r.subscriptions[0].name == "Ann Lee" && r.subscriptions[0].email == "ann@x.fr")
         #expect(r.warnings.count == 1)
-        #expect(r.warnings[0].contains("name/e-mail"))
-        #expect(r.warnings[0].contains(companyFirst ? "the company file's are kept" : "the company file's are used"))
+        #expect(r.warnings[0].description.contains("name/e-mail"))
+        #expect(r.warnings[0].description.contains(companyFirst ? "the company file's are kept" : "the company file's are used"))
     }
 
     /// The platform writes `?` for what Latin-1 lacks: `Nguy?n` is `Nguyễn`, whichever file has it.
@@ -138,7 +138,7 @@ struct ReportBuilderTests {
         #expect(r.aliases[0].name == "Ann Lee")
         #expect(r.aliases[0].shops == ["12345678", "87654321"])
         #expect(r.aliases[0].subscriptions == 2)
-        #expect(r.warnings.count == 1 && r.warnings[0].hasSuffix("the first are kept"))
+        #expect(r.warnings.count == 1 && r.warnings[0].description.hasSuffix("the first are kept"))
     }
 
     @Test(arguments: [false, true])
@@ -150,7 +150,7 @@ struct ReportBuilderTests {
         #expect(r.aliases[0].status == .expired)
         // The subscription takes the alias's merged expiry and status.
         #expect(r.subscriptions[0].expiry == isoDay("2018-06-30") && r.subscriptions[0].status == .expired)
-        #expect(r.warnings.count == 1 && r.warnings[0].contains("the earliest counts"))
+        #expect(r.warnings.count == 1 && r.warnings[0].description.contains("the earliest counts"))
     }
 
     @Test func aliasOnlyInShopFiles() {
@@ -171,7 +171,7 @@ struct ReportBuilderTests {
             Self.shop(Self.shopAName, [Self.sub("A")]),
         ])
         #expect(
-            r.warnings == [
+            r.warnings.map(\.description) == [
                 "alias A: the company file counts 3 active recurrences, the shop files list 1",
                 "alias B: the company file counts 1 active recurrence, the shop files list 0",
             ])
@@ -183,7 +183,7 @@ struct ReportBuilderTests {
     @Test func duplicateCompanyAlias() {
         let r = Self.build([Self.company(["02;A;Ann Lee;ann@x.fr;20180731;0", "02;A;Ann Lee;ann@x.fr;20180731;0"])])
         #expect(r.aliases.count == 1)
-        #expect(r.warnings.count == 1 && r.warnings[0].contains("listed again in the company file"))
+        #expect(r.warnings.count == 1 && r.warnings[0].description.contains("listed again in the company file"))
     }
 
     @Test func unknownScheduleIsKeptWithAWarning() {
@@ -191,7 +191,7 @@ struct ReportBuilderTests {
         #expect(r.subscriptions.count == 1)
         #expect(r.subscriptions[0].risk.unknownReason?.kind == .unsupported)
         #expect(r.subscriptions[0].risk.amountAtRisk == nil)
-        #expect(r.warnings.count == 1 && r.warnings[0].contains("schedule unknown"))
+        #expect(r.warnings.count == 1 && r.warnings[0].description.contains("schedule unknown"))
         #expect(r.summary[.expiring]?.subscriptions == 1 && r.summary[.expiring]?.amountAtRisk == [:])
     }
 
@@ -238,7 +238,7 @@ struct ReportBuilderTests {
         // Many recurrence warnings: their order must not depend on hashing.
         let details = (0..<40).map { "02;A\($0);N;n@x.fr;20180731;2" }
         let files = [Self.company(details), Self.shop(Self.shopAName, [Self.sub("zzz")])]
-        let first = Self.build(files).warnings
+        let first = Self.build(files).warnings.map(\.description)
         let aliases = (0..<40).map { "A\($0)" }.sorted()
         #expect(first == aliases.map { "alias \($0): the company file counts 2 active recurrences, the shop files list 0" })
         #expect(first.count == 40)

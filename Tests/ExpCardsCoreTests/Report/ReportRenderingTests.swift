@@ -473,11 +473,22 @@ struct ReportRenderingTests {
     }
 
     @Test func maskingWarningsAndProblems() {
-        let w = #"f.csv:2: alias X: name/e-mail "Dupont Durant" <"Durant@e-mail.com"> differ from "Ann\x01 Lee" <"ann@x.fr"> at c.csv:3; the company file's are kept"#
+        let w = ReportWarning.contactsDiffer(
+            place: "f.csv:2", alias: "X", found: .init(name: "Dupont Durant", email: "Durant@e-mail.com"),
+            known: .init(name: "Ann\u{1} Lee", email: "ann@x.fr"), origin: "c.csv:3", outcome: "the company file's are kept")
         #expect(
-            Masking.warning(w)
+            w.text(masked: false)
+                == #"f.csv:2: alias X: name/e-mail "Dupont Durant" <"Durant@e-mail.com"> differ from "Ann\x01 Lee" <"ann@x.fr"> at c.csv:3; the company file's are kept"#)
+        #expect(
+            w.text(masked: true)
                 == #"f.csv:2: alias X: name/e-mail "D. D." <"D…@e-mail.com"> differ from "A. L." <"a…@x.fr"> at c.csv:3; the company file's are kept"#)
-        #expect(Masking.warning("alias X: expiry 2026-01-01 differs") == "alias X: expiry 2026-01-01 differs")
+        // A long name is masked as far as an unmasked report quotes it.
+        let long = String(repeating: "Ab ", count: 30) + "Zed"
+        let cut = ReportWarning.contactsDiffer(
+            place: "f", alias: "X", found: .init(name: long, email: "a@x"), known: .init(name: "B", email: "b@x"), origin: "c",
+            outcome: "kept")
+        #expect(cut.text(masked: true).hasPrefix(#"f: alias X: name/e-mail ""# + Array(repeating: "A.", count: 20).joined(separator: " ") + #"" <"#))
+        #expect(ReportWarning.other("alias X: expiry 2026-01-01 differs").text(masked: true) == "alias X: expiry 2026-01-01 differs")
         let p = Problem(file: "f", line: 2, field: 3, fieldName: "cardholder name", expected: "x", found: #""Dupont \"D\" Durant"… (300 bytes)"#)
         #expect(Masking.problem(p).found == #""D. \". D.""#)
         let other = Problem(file: "f", line: 2, field: 5, fieldName: "expiry date", expected: "x", found: #""2018""#)

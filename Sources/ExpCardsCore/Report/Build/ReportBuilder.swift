@@ -34,7 +34,7 @@ public struct ReportBuilder {
     private var scratch: [UInt8] = []
 
     private var paths: [String] = []
-    private var warnings: [String] = []
+    private var warnings: [ReportWarning] = []
     private var suppressedWarnings = 0
     public static let maxWarnings = 200
 
@@ -46,8 +46,10 @@ public struct ReportBuilder {
     /// Whether a warning would still be listed (building its text is then worth it).
     private var warningsOpen: Bool { warnings.count < ReportBuilder.maxWarnings }
 
-    private mutating func warn(_ text: String) {
-        if warnings.count < ReportBuilder.maxWarnings { warnings.append(text) } else { suppressedWarnings += 1 }
+    private mutating func warn(_ text: String) { warn(.other(text)) }
+
+    private mutating func warn(_ warning: ReportWarning) {
+        if warnings.count < ReportBuilder.maxWarnings { warnings.append(warning) } else { suppressedWarnings += 1 }
     }
 
     /// Parses the selected files and adds everything they hold.
@@ -191,8 +193,6 @@ public struct ReportBuilder {
         return String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
     }
 
-    private func quoted(_ bytes: UnsafeRawBufferPointer) -> String { abbreviated(Array(bytes), limit: 60) }
-
     private mutating func addAlias(
         _ alias: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, email: UnsafeRawBufferPointer, expiry: Day,
         company: Bool, recurrences: Int?, shop: Int?, line: Int, file: Int
@@ -240,12 +240,17 @@ public struct ReportBuilder {
             }
         } else if differs {
             if warningsOpen {
-                let (oldName, oldEmail) = text.withUnsafeBytes { t in
-                    (quoted(UnsafeRawBufferPointer(rebasing: t[start..<middle])), quoted(UnsafeRawBufferPointer(rebasing: t[middle..<end])))
+                func string(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
+                let known = text.withUnsafeBytes { t in
+                    ReportWarning.Contact(
+                        name: string(UnsafeRawBufferPointer(rebasing: t[start..<middle])),
+                        email: string(UnsafeRawBufferPointer(rebasing: t[middle..<end])))
                 }
                 warn(
-                    "\(place()): alias \(aliasText()): name/e-mail \(quoted(name)) <\(quoted(email))> differ from \(oldName) <\(oldEmail)> at \(origin()); "
-                        + (state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
+                    .contactsDiffer(
+                        place: place(), alias: aliasText(), found: .init(name: string(name), email: string(email)), known: known,
+                        origin: origin(),
+                        outcome: state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
             } else {
                 suppressedWarnings += 1
             }
@@ -448,7 +453,7 @@ public struct ReportBuilder {
         report.summary = summary
         report.files.sort { $0.path < $1.path }
         var warnings = self.warnings
-        if suppressedWarnings > 0 { warnings.append("… and \(suppressedWarnings) more warnings not listed") }
+        if suppressedWarnings > 0 { warnings.append(.other("… and \(suppressedWarnings) more warnings not listed")) }
         report.warnings = warnings
         return report
     }

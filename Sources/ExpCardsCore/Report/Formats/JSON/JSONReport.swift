@@ -142,7 +142,7 @@ public enum JSONReport {
         w.raw("  "); w.key("thresholdMonths"); w.int(r.options.thresholdMonths); w.raw(",\n")
         w.raw("  "); w.key("version"); w.int(version); w.raw(",\n")
         w.raw("  "); w.key("warnings"); w.raw("[")
-        for (i, text) in (mask ? r.warnings.map(Masking.warning) : r.warnings).enumerated() {
+        for (i, text) in r.warnings.map({ $0.text(masked: mask) }).enumerated() {
             w.raw(i == 0 ? "\n    " : ",\n    ")
             w.string(text)
         }

@@ -96,7 +96,7 @@ extension HTMLWriter {
         if !report.warnings.isEmpty {
             heading("WARNINGS · \(report.warnings.count)", colour: "#b34700")
             put("<ul style=\"margin:0 0 8px 0;\">")
-            for w in report.warnings { put("<li>\(text(mask ? Masking.warning(w) : w))</li>") }
+            for w in report.warnings { put("<li>\(text(w.text(masked: mask)))</li>") }
             put("</ul>")
         }
     }

@@ -236,7 +236,7 @@ struct TextReportWriter {
         guard !report.warnings.isEmpty else { return }
         blank()
         line(style.bold("WARNINGS") + " · \(report.warnings.count)")
-        for w in report.warnings { paragraph("- " + (mask ? Masking.warning(w) : w), indent: "  ", hanging: "    ") }
+        for w in report.warnings { paragraph("- " + w.text(masked: mask), indent: "  ", hanging: "    ") }
     }
 }
 
