@@ -52,6 +52,7 @@ extension Fetcher {
                 s.unsyncedDirectories.insert(file.archiveDirectory)
                 s.dirty = true
                 s.outcome.fetched.append(file)
+                if problems > 0 { s.outcome.fetchedWithProblems.append(file) }
                 s.outcome.newMonths.insert(name.month)
                 return warnings
             }
@@ -97,6 +98,7 @@ extension Fetcher {
                 s.outcome.unchanged.append(file)
             } else {
                 s.outcome.fetched.append(file)
+                if verdict.problems > 0 { s.outcome.fetchedWithProblems.append(file) }
                 s.outcome.newMonths.insert(file.name!.month)
             }
             return warnings

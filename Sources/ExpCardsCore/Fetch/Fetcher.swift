@@ -19,7 +19,8 @@ import Synchronization
 public final class Fetcher: Sendable {
     public struct Options: Sendable {
         public var archiveRoot: String
-        /// Tried in order; the first that exists is used.
+        /// Tried in order; the first that exists is used. The default is the platform's
+        /// directory, then the one some brands use instead.
         public var companyDirectories = ["/ROOT/expired", "/common/expired"]
         /// Shop ids; nil: every 8-digit directory of the login directory that has `expired`.
         public var shops: [String]?
@@ -65,6 +66,9 @@ public final class Fetcher: Sendable {
         /// Read again because the server's mtime changed, and found byte-identical to the
         /// archived copy: the manifest takes the new mtime, nothing else changes.
         public var unchanged: [RemoteListing.File] = []
+        /// Fetched files (among `fetched`) in which the check found problems: kept, and flagged
+        /// in the manifest.
+        public var fetchedWithProblems: [RemoteListing.File] = []
         public var warnings: [String] = []
     }
 

@@ -36,11 +36,11 @@ struct Check: ParsableCommand {
         switch format {
         case .json:
             let data = try JSONOutput.encoder.encode(parsed.map(FileSummary.init))
-            FileHandle.standardOutput.write(data + [0x0A])
+            Output.stdout(bytes: Array(data) + [0x0A])
         case .text:
             var out = ""
             for file in parsed { out += CheckText.render(file) }
-            FileHandle.standardOutput.write(Data(out.utf8))
+            Output.stdout(bytes: Array(out.utf8))
         }
         var codes: [ExitCode] = []
         for file in parsed {

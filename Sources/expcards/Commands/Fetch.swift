@@ -77,8 +77,10 @@ struct FetchRunner {
         SecurityWarnings.emit(settings: settings, connection: connection)
         var options = Fetcher.Options(archiveRoot: root)
         options.archive = archive
-        options.companyDirectories = settings.companyDirectory.value == "/ROOT/expired"
-            ? ["/ROOT/expired", "/common/expired"] : [settings.companyDirectory.value]
+        // The platform's directory (the setting's default) keeps the core's fallbacks after it.
+        if settings.companyDirectory.value != options.companyDirectories.first {
+            options.companyDirectories = [settings.companyDirectory.value]
+        }
         options.shops = settings.shops.value
         options.shopDirectoryPattern = settings.shopDirectory.value
         options.mode = mode ?? settings.mode.value
@@ -144,10 +146,7 @@ struct FetchRunner {
             summary += "the company file of \(month) is not published yet (--require-current)\n"
             codes.append(.tempFail)
         }
-        let manifest = try Manifest.load(from: archive)
-        if outcome.fetched.contains(where: { f in (manifest.files[Manifest.key(directory: f.archiveDirectory, name: f.name!)]?.problems ?? 0) > 0 }) {
-            codes.append(.dataError)
-        }
+        if !outcome.fetchedWithProblems.isEmpty { codes.append(.dataError) }
         return Result(outcome: outcome, summary: summary, code: ExitCode.worst(codes))
     }
 }

@@ -3,10 +3,6 @@ import ExpCardsCore
 import Foundation
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report aliases whose card is expired or expiring, with the subscriptions and money at risk.",
@@ -49,21 +45,6 @@ struct Report: AsyncParsableCommand {
 
 /// Builds and prints a report: shared by `report` and `run`.
 struct ReportRunner {
-    /// All of `bytes` to stdout with write(2), as `Output.stdout` does.
-    static func writeOut(_ bytes: UnsafeRawBufferPointer) {
-        guard var p = bytes.baseAddress else { return }
-        var left = bytes.count
-        while left > 0 {
-            let n = Glibc.write(1, p, left)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return  // EPIPE (a closed pipe): nothing more to say
-            }
-            p += n
-            left -= n
-        }
-    }
-
     var options: ReportOptions
     var settings: Settings
     var logger: Logging.Logger
@@ -73,18 +54,20 @@ struct ReportRunner {
         let env = ProcessInfo.processInfo.environment
         var paths = files
         var open: FileSource.Opener = FileSource.openPath
+        var size: ((String) -> Int)?
         if files.isEmpty {
-            // From the archive: paths relative to it read better in the report (ROOT/expired/…).
+            // From the archive: paths relative to it read better in the report (ROOT/expired/…),
+            // and the archive's opener reads them from its root.
             let root = settings.archive.value
             do {
                 if let archive = try ArchiveDirectory.openRoot(root, create: false) {
                     paths = try ArchiveContents.reportableFiles(in: archive).map { String($0.dropFirst(root.count + 1)) }
                     open = ArchiveContents.opener(archive)
+                    size = { ReportBuilder.fileSize(atPath: archive.pathOf($0)) }
                 }
             } catch {
                 return Failure.reported(error)
             }
-            if !FileManager.default.changeCurrentDirectoryPath(root) { paths = [] }
         }
         let asOf = options.asOf.flatMap { Day(iso: $0) } ?? Day.todayUTC()
         let selection = ReportSelection(
@@ -122,7 +105,7 @@ struct ReportRunner {
             m.headline = headline
             mail = m
         }
-        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open)
+        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open, size: size)
         if var m = mail {
             m.rebuildCommand = rebuildCommand(report, archive: files.isEmpty)
             mail = m
@@ -132,13 +115,13 @@ struct ReportRunner {
         switch options.format {
         case .text:
             if let headline { Output.stdout(headline + "\n") }
-            TextReport.write(report, color: options.color.enabled(environment: env), mask: options.mask) { Self.writeOut($0) }
+            TextReport.write(report, color: options.color.enabled(environment: env), mask: options.mask) { Output.stdout(bytes: $0) }
         case .csv:
-            CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) { Self.writeOut($0) }
+            CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) { Output.stdout(bytes: $0) }
         case .json:
-            JSONReport.write(report, mask: options.mask) { Self.writeOut($0) }
+            JSONReport.write(report, mask: options.mask) { Output.stdout(bytes: $0) }
         case .mail:
-            MailReport.write(report, mail!) { Self.writeOut($0) }
+            MailReport.write(report, mail!) { Output.stdout(bytes: $0) }
         }
         for file in report.files where !file.isClean {
             logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")

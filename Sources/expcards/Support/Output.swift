@@ -1,31 +1,19 @@
 import ExpCardsCore
-
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Report on stdout, diagnostics on stderr, written whole with write(2) so lines from the
-/// progress display and the log never interleave mid-line.
+/// progress display and the log never interleave mid-line. Every write to either goes through here.
 enum Output {
     /// Text for a person (summaries, headlines): outside text in it is neutralised, line feeds
     /// kept. Reports, already escaped by their renderers (and coloured), go through `stdout(bytes:)`.
     static func stdout(_ text: String) { write(1, displaySafeLines(text)) }
 
-    static func stdout(bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(1, buf.baseAddress! + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                done += n
-            }
-        }
-    }
+    /// Bytes already made safe by whoever produced them (a renderer, a JSON encoder), as they are.
+    static func stdout(bytes: UnsafeRawBufferPointer) { write(1, bytes) }
+
+    /// `stdout(bytes:)` of an array.
+    static func stdout(bytes: [UInt8]) { bytes.withUnsafeBytes { write(1, $0) } }
+
     /// Diagnostics: neutralised like `stdout(_:)`.
     static func stderr(_ text: String) { write(2, displaySafeLines(text)) }
 
@@ -34,16 +22,19 @@ enum Output {
 
     private static func write(_ fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return  // EPIPE (a closed pipe): nothing more to say
-                }
-                done += n
+        text.withUTF8 { write(fd, UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, base + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return  // EPIPE (a closed pipe): nothing more to say
             }
+            done += n
         }
     }
 

@@ -174,3 +174,23 @@ extension FetcherTests {
         #expect(c.n <= 1 + 1 + (options.retries + 1), "\(c.n) connection attempts")
     }
 }
+
+extension FetcherTests {
+    /// The outcome names the fetched files whose check found problems (what the CLI's exit 65
+    /// reports), and only those.
+    @Test func theOutcomeNamesTheFetchedFilesWithProblems() throws {
+        let root = NSTemporaryDirectory() + "fetcher-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let good = "00;EXP_CARDS;P;20261001;040000\n02;abc;Ann Lee;ann@example.com;20281231;1\n01;1;20261001;040000\n"
+        // The trailer counts 5 details: the file is kept and flagged.
+        let bad = "00;EXP_CARDS;P;20261001;040000\n02;abc;Ann Lee;ann@example.com;20281231;1\n01;5;20261001;040000\n"
+        let files = ["202610.EXP_CARDS.BAA.P.csv": Array(good.utf8), "202610.EXP_CARDS.BAB.P.csv": Array(bad.utf8)]
+        let (r, _) = run(root: root, store: MemoryStore(files: files, failing: nil, mtime: 1_790_000_000), parallel: 1)
+        let outcome = try r.get()
+        #expect(outcome.fetched.count == 2)
+        #expect(outcome.fetchedWithProblems.map(\.entry.name) == ["202610.EXP_CARDS.BAB.P.csv"])
+        let manifest = try Manifest.load(root: root)
+        #expect(manifest.files.values.filter { $0.problems > 0 }.map(\.storedName) == ["202610.EXP_CARDS.BAB.P.csv"])
+    }
+}

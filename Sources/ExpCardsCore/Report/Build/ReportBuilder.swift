@@ -52,14 +52,17 @@ public struct ReportBuilder {
         if warnings.count < ReportBuilder.maxWarnings { warnings.append(warning) } else { suppressedWarnings += 1 }
     }
 
-    /// Parses the selected files and adds everything they hold.
+    /// Parses the selected files and adds everything they hold. `open` opens a selected path;
+    /// `size` gives its size in bytes, to reserve room (default: `fileSize(atPath:)`).
     public static func build(
         selection: ReportSelection, options: ExpiryReport.Options, onlyShopAliases: Bool = false,
-        limits: ExpCardsParser.Limits = .init(), open: FileSource.Opener = FileSource.openPath
+        limits: ExpCardsParser.Limits = .init(), open: FileSource.Opener = FileSource.openPath,
+        size: ((String) -> Int)? = nil
     ) -> ExpiryReport {
+        let size = size ?? fileSize(atPath:)
         var builder = ReportBuilder(options: options, onlyShopAliases: onlyShopAliases)
         let ordered = readingOrder(selection.selected)
-        builder.reserve(inputBytes: ordered.reduce(0) { $0 + fileSize($1.path) })
+        builder.reserve(inputBytes: ordered.reduce(0) { $0 + size($1.path) })
         for (path, name) in ordered {
             builder.add(path: path, shopId: name.shopId) {
                 ExpCardsParser.parse(path: path, limits: limits, onDetailView: $0, open: open)
@@ -77,7 +80,8 @@ public struct ReportBuilder {
         files.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
     }
 
-    private static func fileSize(_ path: String) -> Int {
+    /// The size of the file at `path` (a link followed: only a hint for `reserve`); 0 when unknown.
+    public static func fileSize(atPath path: String) -> Int {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
