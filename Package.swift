@@ -2,9 +2,10 @@
 // Swift 6 language mode (the default for tools 6.0): strict concurrency checking is on.
 import PackageDescription
 
+// Linux only: the code calls Glibc directly (st_mtim, SOCK_CLOEXEC, openat and friends), so no
+// other platform is declared.
 let package = Package(
     name: "expcards",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "expcards", targets: ["expcards"]),
         .library(name: "ExpCardsCore", targets: ["ExpCardsCore"]),

@@ -1,8 +1,6 @@
 import ArgumentParser
 import SFTP
-#if canImport(Glibc)
 import Glibc
-#endif
 
 @main
 struct ExpCards: AsyncParsableCommand {

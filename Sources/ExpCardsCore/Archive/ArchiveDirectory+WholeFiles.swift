@@ -1,10 +1,6 @@
 import Crypto
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Whole files of the archive (the manifest), read, written and hashed through the
 /// descriptor-relative primitives of `ArchiveDirectory`.

@@ -1,10 +1,6 @@
 import Crypto
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One file being downloaded into the archive, crash-safely.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One run at a time: an flock(2) on `<archive>/.lock`, released by the kernel when the process
 /// ends however it ends (a `kill -9` leaves no stale lock). The file holds the holder's pid. It

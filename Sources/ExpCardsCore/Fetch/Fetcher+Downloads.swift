@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 
 /// One share of the files over one connection: downloads, retries, and the stop that ends them all.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A calendar day (proleptic Gregorian, no time zone): the unit of every date in an EXP_CARDS file.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZlib
 
 /// A stream of bytes the parser pulls from: a file, a gzip stream over a file, or memory.

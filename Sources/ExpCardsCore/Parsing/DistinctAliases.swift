@@ -1,10 +1,10 @@
 /// The distinct aliases of a shop file, for the trailer's alias count: 64-bit hashes of the
 /// alias bytes, appended as they come and counted once at the end by sorting.
 ///
-/// Hand-written rather than `Set<Int>` + `Hasher`: SipHash over 32 bytes, then again over the
-/// Int for the set, was a fifth of `check`'s time, and any hash table of a million entries pays a
-/// cache and TLB miss per insert (a quarter of `check`'s time, measured). Appending is sequential
-/// and a radix sort at the end costs a few milliseconds. The hash mixes 8 bytes at a time, keyed
+/// Hand-written rather than `Set<Int>` + `Hasher`: SipHash twice per alias (its bytes, then the
+/// Int) and a cache and TLB miss per insert into any table of a million entries would dominate
+/// `check`'s time, while appending is sequential and one sort at the end costs a few
+/// milliseconds (BENCHMARKS.md). The hash mixes 8 bytes at a time, keyed
 /// per process (a file cannot be crafted to collide). Two aliases whose hashes collide would be
 /// counted once: at 10^6 aliases the chance is about 3 in 10^8, and the count is a coherence
 /// check, not data. Memory is bounded: the list is deduplicated when it fills, and past `limit`

@@ -1,10 +1,6 @@
 import Dispatch
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads EXP_CARDS files: streams the bytes through `LineTokenizer` and `RecordValidator`,
 /// hands each valid detail to the caller and returns the rest as a `ParsedFile`.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Merges the details of one month's files into an `ExpiryReport`, as they are parsed.
 ///
@@ -30,8 +26,6 @@ public struct ReportBuilder {
     private var shopCurrencyIds: [Int] = []
     private var currencies: [Currency] = []
     private var shopSets = ShopSets()
-    /// Latin-1 text re-encoded as UTF-8 (as the String it stands for), reused.
-    private var scratch: [UInt8] = []
 
     private var paths: [String] = []
     private var warnings: [ReportWarning] = []

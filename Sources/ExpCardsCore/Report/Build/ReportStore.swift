@@ -1,16 +1,12 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The bytes and fixed-size records a report is made of: what `ReportBuilder` fills and every
 /// format reads.
 ///
-/// A report over a million subscriptions used to hold seven Strings per detail (1.5 GB for a
-/// 211 MB file). Here every text is kept once, as bytes in a few growing arrays, and aliases and
-/// subscriptions are small records pointing into them; `ExpiryReport.aliases`/`subscriptions`
-/// build the public value types only when an element is asked for.
+/// Strings per field would cost several times the input for a million subscriptions, so every
+/// text is kept once, as bytes in a few growing arrays, and aliases and subscriptions are small
+/// records pointing into them; `ExpiryReport.aliases`/`subscriptions` build the public value
+/// types only when an element is asked for (figures in BENCHMARKS.md).
 ///
 /// Immutable once built (every property is a `let`), hence `Sendable`.
 final class ReportStore: Sendable {

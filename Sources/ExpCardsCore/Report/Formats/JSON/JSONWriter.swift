@@ -1,8 +1,8 @@
 /// A minimal streaming JSON writer: bytes appended to a buffer that is handed to `flush` in
 /// large pieces, so a report of a million subscriptions never exists whole in memory.
 ///
-/// Hand-written because Foundation's JSONEncoder builds the whole document tree first: measured
-/// here on a 1,000,000-subscription report it took minutes and gigabytes.
+/// Hand-written because Foundation's JSONEncoder builds the whole document tree first, which for
+/// a million subscriptions costs minutes and gigabytes (BENCHMARKS.md).
 struct JSONWriter {
     let out: ByteOutput
 
