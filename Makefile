@@ -30,7 +30,7 @@ SWIFT_ENV = $(if $(LIBSSH2_PREFIX),PKG_CONFIG_PATH=$(LIBSSH2_PREFIX)/lib/pkgconf
 SWIFT_BUILD = $(SWIFT_ENV) $(SWIFT) build --scratch-path $(SCRATCH)
 DEBUG_BIN = $(SCRATCH)/debug/expcards
 
-.PHONY: all build release test deps libssh2 install uninstall clean demo bench fuzz
+.PHONY: all build release test lint deps libssh2 install uninstall clean demo bench fuzz
 
 all: build
 
@@ -77,10 +77,15 @@ release: $(LIBSSH2_DEPS)
 
 # EXPCARDS_BIN: the CLI tests run this build's binary; EXPCARDS_EXPECT_LIBSSH2: the tests check
 # that this build runs with the libssh2 asked for.
-test: $(LIBSSH2_DEPS)
+test: $(LIBSSH2_DEPS) lint
 	$(SWIFT_BUILD) --build-tests
 	EXPCARDS_BIN=$(CURDIR)/$(DEBUG_BIN) EXPCARDS_EXPECT_LIBSSH2=$(or $(LIBSSH2),$(shell pkg-config --modversion libssh2)) \
 	  $(SWIFT_ENV) $(SWIFT) test --scratch-path $(SCRATCH) --skip-build
+
+# The layout of the sources: .swift-format (4 spaces, 120 columns); any finding fails.
+# `swift format -i -r Sources` applies it.
+lint:
+	$(SWIFT) format lint --strict -r Sources
 
 # The main job end to end against a throwaway local OpenSSH server (no credentials, no internet).
 demo: build

@@ -1,6 +1,6 @@
 import ArgumentParser
-import SFTP
 import Glibc
+import SFTP
 
 @main
 struct ExpCards: AsyncParsableCommand {

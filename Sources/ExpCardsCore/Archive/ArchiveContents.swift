@@ -36,7 +36,9 @@ public enum ArchiveContents {
         return out.sorted { $0.relativePath < $1.relativePath }
     }
 
-    private static func scan(_ dir: ArchiveDirectory, relative: String, depth: Int, into out: inout [Entry])
+    private static func scan(
+        _ dir: ArchiveDirectory, relative: String, depth: Int, into out: inout [Entry]
+    )
         throws(ArchiveError)
     {
         for name in try dir.names() {

@@ -1,5 +1,4 @@
 import Crypto
-
 import Glibc
 
 /// Whole files of the archive (the manifest), read, written and hashed through the

@@ -1,5 +1,4 @@
 import Crypto
-
 import Glibc
 
 /// One file being downloaded into the archive, crash-safely.
@@ -33,7 +32,9 @@ public final class ArchiveDownload {
     /// - Parameters:
     ///   - directory: the final directory, open.
     ///   - name: the remote file name (already checked safe).
-    public init(in directory: ArchiveDirectory, name: String, remoteSize: UInt64, remoteMtime: Int64)
+    public init(
+        in directory: ArchiveDirectory, name: String, remoteSize: UInt64, remoteMtime: Int64
+    )
         throws(ArchiveError)
     {
         self.directory = directory

@@ -1,5 +1,5 @@
-import Glibc
 import Foundation
+import Glibc
 import Synchronization
 
 /// The listing: the company and shop directories, each entry compared with the manifest.
@@ -30,7 +30,9 @@ extension Fetcher {
             }
         }
         if listing.companyDirectory == nil && listing.unlisted.isEmpty {
-            warn("no company directory on the server (tried \(options.companyDirectories.joined(separator: ", ")))", into: &listing.warnings)
+            warn(
+                "no company directory on the server (tried \(options.companyDirectories.joined(separator: ", ")))",
+                into: &listing.warnings)
         }
         var shops = options.shops
         if shops == nil {
@@ -38,7 +40,8 @@ extension Fetcher {
                 shops = try store.list(".").filter { entry in
                     // A server that gives no type: a name of 8 digits is tried as a shop (a
                     // file of that name answers "no such file" for `<shop>/expired`).
-                    (entry.kind == .directory || entry.kind == .unknown) && entry.name.utf8.count == 8 && entry.name.utf8.allSatisfy(isDigit)
+                    (entry.kind == .directory || entry.kind == .unknown) && entry.name.utf8.count == 8
+                        && entry.name.utf8.allSatisfy(isDigit)
                 }.map(\.name).sorted()
             } catch let e as any RemoteFailure where e.concernsThisPathOnly {
                 unlisted(".", e.description, into: &listing)
@@ -51,7 +54,9 @@ extension Fetcher {
                 add(entries, in: dir, to: &listing, manifest: manifest)
                 listing.shopDirectories.append(dir)
             case .missing:
-                if options.shops != nil { warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings) }
+                if options.shops != nil {
+                    warn("shop \(shop): no directory \(dir) on the server", into: &listing.warnings)
+                }
             case .refused(let error):
                 unlisted(dir, error, into: &listing)
             }
@@ -61,16 +66,24 @@ extension Fetcher {
         let t = now()
         for f in listing.files where f.state == .new || f.state == .changed {
             if let days = f.daysLeft, days <= PurgeSchedule.urgentDays {
-                let when = days < 0 ? "its purge was due \(-days) day\(days == -1 ? "" : "s") ago: it may disappear at any moment" : "the platform deletes it in \(days) day\(days == 1 ? "" : "s")"
+                let when =
+                    days < 0
+                    ? "its purge was due \(-days) day\(days == -1 ? "" : "s") ago: it may disappear at any moment"
+                    : "the platform deletes it in \(days) day\(days == 1 ? "" : "s")"
                 warn("\(f.remotePath) is not archived yet and \(when)", into: &listing.warnings)
             }
         }
         // The current month's company file, once it should be there.
         let current = PurgeSchedule.currentPublishedMonth(now: t)
-        let hasCurrent = listing.files.contains { $0.name?.kind == .company && $0.name?.month == current && (options.mode == nil || $0.name?.environment == options.mode) }
+        let hasCurrent = listing.files.contains {
+            $0.name?.kind == .company && $0.name?.month == current
+                && (options.mode == nil || $0.name?.environment == options.mode)
+        }
         if listing.companyDirectory != nil && !hasCurrent {
             listing.missingCurrentMonth = current
-            warn("the company file of \(current) is not on the server yet (published on the 1st at 04:00 UTC)", into: &listing.warnings)
+            warn(
+                "the company file of \(current) is not on the server yet (published on the 1st at 04:00 UTC)",
+                into: &listing.warnings)
         }
         return listing
     }
@@ -78,21 +91,27 @@ extension Fetcher {
     /// A directory the server refused to list: the others are still fetched, the run fails.
     func unlisted(_ dir: String, _ error: String, into listing: inout RemoteListing) {
         listing.unlisted.append((dir, error.description))
-        warn("\(dir) cannot be listed (\(error)): skipped; every other directory is fetched, and the run fails", into: &listing.warnings)
+        warn(
+            "\(dir) cannot be listed (\(error)): skipped; every other directory is fetched, and the run fails",
+            into: &listing.warnings)
     }
 
     /// Files the manifest records in a listed directory that are neither in the archive any more
     /// nor on the server: lost (the archive heals only while the server still has a file).
     func findLost(in current: RemoteListing, manifest: Manifest, into listing: inout RemoteListing) {
-        let listedDirectories = Set(([current.companyDirectory].compactMap { $0 } + current.shopDirectories)
-            .compactMap { ArchivePath.relativeDirectory(forRemote: $0) })
-        let onServer = Set(current.files.compactMap { f in f.name.map { Manifest.key(directory: f.archiveDirectory, name: $0) } })
+        let listedDirectories = Set(
+            ([current.companyDirectory].compactMap { $0 } + current.shopDirectories)
+                .compactMap { ArchivePath.relativeDirectory(forRemote: $0) })
+        let onServer = Set(
+            current.files.compactMap { f in f.name.map { Manifest.key(directory: f.archiveDirectory, name: $0) } })
         for (key, entry) in manifest.files.sorted(by: { $0.key < $1.key }) where !onServer.contains(key) {
             let directory = String(key.split(separator: "/").dropLast().joined(separator: "/"))
             guard listedDirectories.contains(directory) else { continue }
             if !archive.exists(directory, entry.storedName) {
                 listing.lost.append(key)
-                warn("\(directory)/\(entry.storedName) is recorded in the manifest but missing from the archive, and the server no longer has it: lost", into: &listing.warnings)
+                warn(
+                    "\(directory)/\(entry.storedName) is recorded in the manifest but missing from the archive, and the server no longer has it: lost",
+                    into: &listing.warnings)
             }
         }
     }
@@ -113,7 +132,9 @@ extension Fetcher {
             { @Sendable [self] in
                 let connection = connections[k]
                 let r = Result { () throws(ShareFailure) in
-                    do { return try listShare(share, on: connection) } catch { throw ShareFailure(description: "\(error)") }
+                    do { return try listShare(share, on: connection) } catch {
+                        throw ShareFailure(description: "\(error)")
+                    }
                 }
                 if case .failure = r { connection.drop() }
                 extras.withLock { $0[k] = r }
@@ -125,7 +146,10 @@ extension Fetcher {
             switch answers[k] {
             case .success(let listed)?: out += listed
             case .failure(let error)?:
-                emit(.warning("an extra connection could not list its share of the shop directories (\(error)): listed on the first connection"))
+                emit(
+                    .warning(
+                        "an extra connection could not list its share of the shop directories (\(error)): listed on the first connection"
+                    ))
                 out += try listShare(share, on: connections[0])
             case nil: out += try listShare(share, on: connections[0])
             }
@@ -173,7 +197,8 @@ extension Fetcher {
         }
         for entry in entries.sorted(by: { $0.name < $1.name }) {
             var file = RemoteListing.File(
-                remoteDirectory: dir, archiveDirectory: archiveDir, entry: entry, name: nil, state: .ignored, note: nil, daysLeft: nil)
+                remoteDirectory: dir, archiveDirectory: archiveDir, entry: entry, name: nil, state: .ignored, note: nil,
+                daysLeft: nil)
             if let refusal = ArchivePath.refusal(entry.name) {
                 file.state = .refused
                 file.note = refusal
@@ -248,7 +273,8 @@ extension Fetcher {
                         file.note = Self.unrecordedNote
                     } else {
                         file.state = .changed
-                        file.note = "changed on the server since it was archived (\(old.size) bytes, mtime \(old.remoteMtime))"
+                        file.note =
+                            "changed on the server since it was archived (\(old.size) bytes, mtime \(old.remoteMtime))"
                     }
                 } else if inPlace() {
                     file.state = .archived

@@ -1,5 +1,5 @@
-import Glibc
 import Foundation
+import Glibc
 
 /// One share of the files over one connection: downloads, retries, and the stop that ends them all.
 extension Fetcher {
@@ -14,7 +14,8 @@ extension Fetcher {
         for (i, file) in files.enumerated() {
             if stopped(shared) { break }
             do {
-                let check = try download(file, next: i + 1 < files.count ? files[i + 1] : nil, on: connection, shared: shared)
+                let check = try download(
+                    file, next: i + 1 < files.count ? files[i + 1] : nil, on: connection, shared: shared)
                 committing.append(check)
             } catch let e as ArchiveError {
                 if case .sizeMismatch = e {
@@ -44,7 +45,9 @@ extension Fetcher {
     /// manifest when that is due. Weak: a cancelled check's thread may outlive the run, and the
     /// fetcher (with its SSH sessions) must not be freed there, racing the process's exit and
     /// OpenSSL's cleanup (`run` waits for every committed check, so none is left unrecorded).
-    func committed(_ file: RemoteListing.File, shared: Shared) -> @Sendable (Result<StreamingCheck.Verdict, ArchiveError>) -> Void {
+    func committed(
+        _ file: RemoteListing.File, shared: Shared
+    ) -> @Sendable (Result<StreamingCheck.Verdict, ArchiveError>) -> Void {
         { [weak self] result in
             guard let self else { return }
             switch result {
@@ -52,7 +55,11 @@ extension Fetcher {
                 record(file, verdict, shared: shared)
                 saveIfDue(shared)
             case .failure(let error):
-                if case .sizeMismatch = error { failed(file, error.description, shared: shared) } else { stop(error, shared: shared) }
+                if case .sizeMismatch = error {
+                    failed(file, error.description, shared: shared)
+                } else {
+                    stop(error, shared: shared)
+                }
             }
         }
     }
@@ -95,7 +102,9 @@ extension Fetcher {
 
     /// Downloads one file into its partial file while the parser checks it, then hands it to the
     /// check's thread for the commit. `next` is opened ahead on the server.
-    func download(_ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection, shared: Shared) throws -> StreamingCheck {
+    func download(
+        _ file: RemoteListing.File, next: RemoteListing.File?, on connection: Connection, shared: Shared
+    ) throws -> StreamingCheck {
         let directory = try archive.directory(file.archiveDirectory)
         return try withRetries(connection, file: file) {
             let download = try ArchiveDownload(

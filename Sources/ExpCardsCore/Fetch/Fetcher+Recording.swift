@@ -34,13 +34,16 @@ extension Fetcher {
             guard let name = file.name else { continue }
             let directory = try archive.directory(file.archiveDirectory)
             let path = directory.pathOf(file.entry.name)
-            guard let sha = try directory.sha256Hex(of: file.entry.name) else { throw ArchiveError.io(path: path, operation: "open", reason: "gone") }
+            guard let sha = try directory.sha256Hex(of: file.entry.name) else {
+                throw ArchiveError.io(path: path, operation: "open", reason: "gone")
+            }
             let problems = try ExpCardsParser.parse(
                 path: file.archiveDirectory + "/" + file.entry.name, open: ArchiveContents.opener(archive.get())
             ).problems.count
             let key = Manifest.key(directory: file.archiveDirectory, name: name)
             var entry = Manifest.Entry(
-                remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
+                remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size,
+                remoteMtime: file.entry.mtime,
                 sha256: sha, fetchedAt: iso8601UTC(epochSeconds: now()), problems: problems)
             let warnings = shared.state.withLock { s in
                 var warnings: [String] = []
@@ -80,7 +83,8 @@ extension Fetcher {
     func record(_ file: RemoteListing.File, _ verdict: StreamingCheck.Verdict, shared: Shared) {
         let key = Manifest.key(directory: file.archiveDirectory, name: file.name!)
         var entry = Manifest.Entry(
-            remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size, remoteMtime: file.entry.mtime,
+            remotePath: file.remotePath, storedName: file.entry.name, size: file.entry.size,
+            remoteMtime: file.entry.mtime,
             sha256: verdict.sha256, fetchedAt: iso8601UTC(epochSeconds: now()), problems: verdict.problems)
         let warnings = shared.state.withLock { s in
             var warnings: [String] = []
@@ -116,7 +120,9 @@ extension Fetcher {
         let known = known ?? []
         let names = (try? archive.directory(file.archiveDirectory).names()) ?? []
         let kept = names.filter { ArchivePath.isReplaced($0, of: file.entry.name) && !known.contains($0) }
-        let warnings = kept.map { "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \($0)" }
+        let warnings = kept.map {
+            "\(file.remotePath) changed on the server: the new version is archived, the earlier one kept as \($0)"
+        }
         let all = known + kept
         return (all.isEmpty ? nil : all, warnings)
     }

@@ -1,5 +1,5 @@
-import Glibc
 import Foundation
+import Glibc
 import Synchronization
 
 /// Lists the platform's directories and downloads into the archive every EXP_CARDS file it does
@@ -174,7 +174,10 @@ public final class Fetcher: Sendable {
                         _ = try withRetries(connection, file: nil) { try connection.remote() }
                         fetchShare(share, on: connection, shared: shared)
                     } catch {
-                        emit(.warning("an extra connection could not be opened (\(error)): its \(share.count) file\(share.count == 1 ? "" : "s") go to the first connection"))
+                        emit(
+                            .warning(
+                                "an extra connection could not be opened (\(error)): its \(share.count) file\(share.count == 1 ? "" : "s") go to the first connection"
+                            ))
                         shared.state.withLock { $0.orphans += share }
                     }
                     connection.drop()
@@ -191,20 +194,26 @@ public final class Fetcher: Sendable {
         try saved.get()
         outcome = final.outcome
         // Commits finish on their own threads, in any order: report in the listing's.
-        let order = Dictionary(outcome.listing.files.enumerated().map { ($1.remotePath, $0) }, uniquingKeysWith: { a, _ in a })
+        let order = Dictionary(
+            outcome.listing.files.enumerated().map { ($1.remotePath, $0) }, uniquingKeysWith: { a, _ in a })
         outcome.fetched.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
         outcome.failed.sort { order[$0.file.remotePath, default: 0] < order[$1.file.remotePath, default: 0] }
         outcome.unchanged.sort { order[$0.remotePath, default: 0] < order[$1.remotePath, default: 0] }
 
         // Months missing between the oldest and the newest archived: purged before anyone fetched them.
         for env in Environment.allCases {
-            let months = Set(final.manifest.files.keys.compactMap { key -> YearMonth? in
-                guard let name = ExpCardsFileName(String(key.split(separator: "/").last ?? "")), name.environment == env else { return nil }
-                return name.month
-            })
+            let months = Set(
+                final.manifest.files.keys.compactMap { key -> YearMonth? in
+                    guard let name = ExpCardsFileName(String(key.split(separator: "/").last ?? "")),
+                        name.environment == env
+                    else { return nil }
+                    return name.month
+                })
             let gaps = PurgeSchedule.gaps(in: months)
             if !gaps.isEmpty {
-                warn("the archive has no \(env.rawValue) file of \(gaps.map(\.description).joined(separator: ", ")): purged from the server before anyone fetched them", into: &outcome.warnings)
+                warn(
+                    "the archive has no \(env.rawValue) file of \(gaps.map(\.description).joined(separator: ", ")): purged from the server before anyone fetched them",
+                    into: &outcome.warnings)
             }
         }
         return outcome

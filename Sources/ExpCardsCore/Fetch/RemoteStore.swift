@@ -5,7 +5,8 @@ public protocol RemoteStore: AnyObject, Sendable {
     /// Streams the file from `offset` to its end into `sink`; rethrows the sink's errors as they are.
     /// `size` is the size the listing gave (no need to ask the server again); a file that turns
     /// out shorter ends the stream early and the caller sees the difference.
-    func download(_ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+    func download(
+        _ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
     /// The path the next `list` or `download` will open, so the server can be asked for it while
     /// the current operation runs (saves a round trip per file on a distant server). A hint only.
     func openAhead(_ path: String, directory: Bool)

@@ -1,5 +1,5 @@
-import Glibc
 import Foundation
+import Glibc
 
 /// Checks a file with the parser on a second thread while its bytes arrive, then commits it to
 /// the archive there too, so neither the check nor the fsync waits for the network or holds it
@@ -160,7 +160,8 @@ final class StreamingCheck: @unchecked Sendable {
         if let (download, now, syncDirectory) = handOver {
             do throws(ArchiveError) {
                 let c = try download.commit(now: now, syncDirectory: syncDirectory)
-                outcome = .success(Verdict(sha256: c.sha256, replaced: c.replaced, identical: c.identical, problems: problems))
+                outcome = .success(
+                    Verdict(sha256: c.sha256, replaced: c.replaced, identical: c.identical, problems: problems))
             } catch {
                 if case .io = error { download.discard() }
                 if case .sizeMismatch = error { download.discard() }
@@ -185,7 +186,8 @@ final class StreamingCheck: @unchecked Sendable {
                 prefixLeft -= UInt64(n)
                 return n
             }
-            throw .unreadable(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "partial file shorter than expected")
+            throw .unreadable(
+                path: path, reason: n < 0 ? String(cString: strerror(errno)) : "partial file shorter than expected")
         }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

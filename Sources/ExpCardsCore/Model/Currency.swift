@@ -25,7 +25,10 @@ public struct Currency: Hashable, Sendable, Comparable, CustomStringConvertible 
             "KES", "GHS", "CRC", "DOP", "GTQ", "HNL", "NIO", "PAB", "BOB", "UYU", "RSD", "MKD", "ALL", "GEL", "AMD",
             "AZN", "KZT", "PKR", "BDT", "LKR", "NPR", "MNT", "BWP", "NAD", "MZN", "ZMW", "AOA", "CDF", "ETB", "TZS",
         ] { t[c] = 2 }
-        for c in ["JPY", "KRW", "XPF", "XOF", "XAF", "CLP", "ISK", "VND", "PYG", "UGX", "RWF", "DJF", "GNF", "KMF", "VUV", "BIF"] {
+        for c in [
+            "JPY", "KRW", "XPF", "XOF", "XAF", "CLP", "ISK", "VND", "PYG", "UGX", "RWF", "DJF", "GNF", "KMF", "VUV",
+            "BIF",
+        ] {
             t[c] = 0
         }
         for c in ["TND", "KWD", "BHD", "JOD", "OMR", "IQD", "LYD"] { t[c] = 3 }

@@ -153,7 +153,8 @@ public struct YearMonth: Hashable, Comparable, Sendable, CustomStringConvertible
     public static func < (a: YearMonth, b: YearMonth) -> Bool { (a.year, a.month) < (b.year, b.month) }
 
     public var description: String {
-        let y = String(year), m = String(month)
+        let y = String(year)
+        let m = String(month)
         return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + (m.count == 1 ? "0" : "") + m
     }
 }

@@ -23,7 +23,8 @@ public struct ExpCardsFileName: Hashable, Sendable, CustomStringConvertible {
     public init?(_ name: String) {
         var u = Array(name.utf8)
         guard !u.contains(UInt8(ascii: "/")), !u.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
-        let gz = Array(".csv.gz".utf8), csv = Array(".csv".utf8)
+        let gz = Array(".csv.gz".utf8)
+        let csv = Array(".csv".utf8)
         if u.count > gz.count, u.suffix(gz.count).elementsEqual(gz) {
             compressed = true
             u.removeLast(gz.count)

@@ -1,5 +1,5 @@
-import Glibc
 import CZlib
+import Glibc
 
 /// A stream of bytes the parser pulls from: a file, a gzip stream over a file, or memory.
 public protocol ByteSource {
@@ -129,7 +129,9 @@ public final class GzipSource<Inner: ByteSource>: ByteSource {
     private var memberEnded = false
     private var finished = false
 
-    public init(_ inner: Inner, inputSize: Int = 256 * 1024, limit: InflationLimit = InflationLimit()) throws(SourceError) {
+    public init(
+        _ inner: Inner, inputSize: Int = 256 * 1024, limit: InflationLimit = InflationLimit()
+    ) throws(SourceError) {
         self.inner = inner
         self.limit = limit
         input = .allocate(byteCount: inputSize, alignment: 16)
@@ -162,7 +164,10 @@ public final class GzipSource<Inner: ByteSource>: ByteSource {
                 }
             }
             if stream.avail_in == 0 && innerEnded {
-                if memberEnded { finished = true; break }
+                if memberEnded {
+                    finished = true
+                    break
+                }
                 throw .corruptGzip(reason: "the compressed stream ends before its end marker (file cut short?)")
             }
             if memberEnded {

@@ -44,12 +44,15 @@ public struct DetailView {
         let name = DetailView.string(name, latin1: nameIsLatin1)
         let email = DetailView.string(email, latin1: emailIsLatin1)
         guard kind == .shop, let effectDate else {
-            return .company(CompanyDetail(line: line, alias: alias, name: name, email: email, expiry: expiry, recurrences: recurrences))
+            return .company(
+                CompanyDetail(
+                    line: line, alias: alias, name: name, email: email, expiry: expiry, recurrences: recurrences))
         }
         return .shop(
             ShopDetail(
                 line: line, alias: alias, name: name, email: email, expiry: expiry,
-                subscriptionId: DetailView.string(subscriptionId), recurrenceCounter: DetailView.string(recurrenceCounter),
+                subscriptionId: DetailView.string(subscriptionId),
+                recurrenceCounter: DetailView.string(recurrenceCounter),
                 rule: DetailView.string(rule), effectDate: effectDate, amount: amount, initialAmount: initialAmount,
                 initialCount: initialCount))
     }

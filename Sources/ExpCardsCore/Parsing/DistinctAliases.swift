@@ -76,7 +76,9 @@ final class DistinctAliases {
         guard let theirs = other.hashes else { return }
         if let mine = hashes, sortedPrefix == stored, !overflow, !other.overflow, stored + other.stored <= capacity {
             let merged = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
-            var i = 0, j = 0, w = 0
+            var i = 0
+            var j = 0
+            var w = 0
             while i < stored || j < other.stored {
                 let v: UInt64
                 if j == other.stored || (i < stored && mine[i] <= theirs[j]) {
@@ -141,7 +143,8 @@ final class DistinctAliases {
         }
         var w = 0
         for b in 0..<buckets {
-            let lo = starts[b], hi = starts[b + 1]
+            let lo = starts[b]
+            let hi = starts[b + 1]
             guard lo < hi else { continue }
             // Insertion sort of the bucket.
             for k in (lo + 1)..<max(hi, lo + 1) {

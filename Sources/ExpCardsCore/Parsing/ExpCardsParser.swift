@@ -1,5 +1,4 @@
 import Dispatch
-
 import Glibc
 
 /// Reads EXP_CARDS files: streams the bytes through `LineTokenizer` and `RecordValidator`,
@@ -55,7 +54,9 @@ public enum ExpCardsParser {
             }
             result.problems.append(
                 Problem(
-                    file: path, line: 0, expected: "an EXP_CARDS file name (AAAAMM.EXP_CARDS.ENS.z.csv or AAAAMM.SHOP_KEY.EXP_CARDS.PDV.z.csv, optionally .gz)",
+                    file: path, line: 0,
+                    expected:
+                        "an EXP_CARDS file name (AAAAMM.EXP_CARDS.ENS.z.csv or AAAAMM.SHOP_KEY.EXP_CARDS.PDV.z.csv, optionally .gz)",
                     found: abbreviated(base.utf8)))
             return result
         }
@@ -69,14 +70,16 @@ public enum ExpCardsParser {
             if n == 2 && magic[0] == 0x1F && magic[1] == 0x8B {
                 let gz = try GzipSource(file, limit: limits.inflation)
                 var source = gz
-                result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
+                result = parse(
+                    source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 result.compressed = true
             } else {
                 if onDetailView == nil, let split = parseSplit(file, path: path, name: name, limits: limits) {
                     result = split
                 } else {
                     var source = file
-                    result = parse(source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
+                    result = parse(
+                        source: &source, path: path, kind: name.kind, name: name, limits: limits, view: onDetailView)
                 }
                 if name.compressed {
                     result.warnings.append("named .gz but not gzip-compressed: read as plain text")
@@ -94,7 +97,9 @@ public enum ExpCardsParser {
         source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
         limits: Limits = Limits(), onDetail: ((Detail) -> Void)? = nil
     ) -> ParsedFile {
-        parse(source: &source, path: path, kind: kind, name: name, limits: limits, view: onDetail.map { handler in { handler($0.detail) } })
+        parse(
+            source: &source, path: path, kind: kind, name: name, limits: limits,
+            view: onDetail.map { handler in { handler($0.detail) } })
     }
 
     /// Parses bytes from any source, lending each valid detail's bytes to `onDetailView`.
@@ -102,7 +107,9 @@ public enum ExpCardsParser {
         source: inout S, path: String, kind: FileKind, name: ExpCardsFileName?,
         limits: Limits = Limits(), onDetailView: (borrowing DetailView) -> Void
     ) -> ParsedFile {
-        withoutActuallyEscaping(onDetailView) { parse(source: &source, path: path, kind: kind, name: name, limits: limits, view: $0) }
+        withoutActuallyEscaping(onDetailView) {
+            parse(source: &source, path: path, kind: kind, name: name, limits: limits, view: $0)
+        }
     }
 
     private static func parse<S: ByteSource>(
@@ -176,7 +183,9 @@ public enum ExpCardsParser {
         let capacity = max(limits.bufferBytes, 2 * limits.maxLineBytes + 2)
         let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buf.deallocate() }
-        var len = 0, pos = 0, eof = false
+        var len = 0
+        var pos = 0
+        var eof = false
         var lineNo = 0
         var skipping = false  // inside a line too long to keep
         var skipped = 0  // its bytes so far

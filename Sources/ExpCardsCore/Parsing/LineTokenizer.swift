@@ -48,7 +48,8 @@ struct LineTokenizer {
 
     init() {
         fields = .allocate(capacity: LineTokenizer.maxFields)
-        fields.initialize(repeating: Field(start: 0, end: 0, quoted: false, defect: .none), count: LineTokenizer.maxFields)
+        fields.initialize(
+            repeating: Field(start: 0, end: 0, quoted: false, defect: .none), count: LineTokenizer.maxFields)
     }
 
     func deallocate() { fields.deallocate() }
@@ -115,7 +116,8 @@ struct LineTokenizer {
     /// every line would make the scan quadratic.
     mutating func tokenize(_ buf: UnsafeMutablePointer<UInt8>, start: Int, end: Int, atEOF: Bool) -> Outcome {
         var lineEnd = end
-        var from = start, window = 512
+        var from = start
+        var window = 512
         while from < end {
             let to = min(end, from + window)
             if let lf = LineTokenizer.find(0x0A, buf, from: from, to: to) {

@@ -16,7 +16,9 @@ public struct Problem: Hashable, Sendable, CustomStringConvertible {
     /// What the file holds there, abbreviated and escaped; nil when there is nothing to show.
     public var found: String?
 
-    public init(file: String, line: Int, field: Int = 0, fieldName: String? = nil, expected: String, found: String? = nil) {
+    public init(
+        file: String, line: Int, field: Int = 0, fieldName: String? = nil, expected: String, found: String? = nil
+    ) {
         self.file = file
         self.line = line
         self.field = field

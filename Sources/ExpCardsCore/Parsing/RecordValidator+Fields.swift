@@ -80,13 +80,15 @@ extension RecordValidator {
             case 0xE0...0xEF:
                 guard i + 2 < n else { return false }
                 let c1 = b[i + 1]
-                let low: UInt8 = c == 0xE0 ? 0xA0 : 0x80, high: UInt8 = c == 0xED ? 0x9F : 0xBF
+                let low: UInt8 = c == 0xE0 ? 0xA0 : 0x80
+                let high: UInt8 = c == 0xED ? 0x9F : 0xBF
                 guard c1 >= low, c1 <= high, continuation(i + 2) else { return false }
                 i &+= 3
             case 0xF0...0xF4:
                 guard i + 3 < n else { return false }
                 let c1 = b[i + 1]
-                let low: UInt8 = c == 0xF0 ? 0x90 : 0x80, high: UInt8 = c == 0xF4 ? 0x8F : 0xBF
+                let low: UInt8 = c == 0xF0 ? 0x90 : 0x80
+                let high: UInt8 = c == 0xF4 ? 0x8F : 0xBF
                 guard c1 >= low, c1 <= high, continuation(i + 2), continuation(i + 3) else { return false }
                 i &+= 4
             default:

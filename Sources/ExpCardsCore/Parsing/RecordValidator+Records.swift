@@ -7,7 +7,9 @@ extension RecordValidator {
         var count = tokenizer.fieldCount
         if length == 0 {
             emptyLines += 1
-            if let run = emptyRun, run.last == line - 1 { emptyRun = (run.first, line) } else {
+            if let run = emptyRun, run.last == line - 1 {
+                emptyRun = (run.first, line)
+            } else {
                 flushEmptyRun()
                 emptyRun = (line, line)
             }
@@ -31,7 +33,8 @@ extension RecordValidator {
         }
         // Record code.
         let code = bytes(0)
-        let codeValue: Int? = code.count == 2 && code[0] == 0x30 && (0x30...0x32).contains(code[1]) ? Int(code[1] - 0x30) : nil
+        let codeValue: Int? =
+            code.count == 2 && code[0] == 0x30 && (0x30...0x32).contains(code[1]) ? Int(code[1] - 0x30) : nil
         guard let codeValue else {
             fieldProblem(0, "record code", expected: "00 (header), 02 (detail) or 01 (trailer)")
             return
@@ -54,10 +57,14 @@ extension RecordValidator {
         // Order: one header first, details, one trailer last.
         if let trailerLine {
             mentionsLines = true
-            problem(line: line, expected: "nothing after the trailer record (line \(trailerLine))", found: "a record \(codeName(codeValue))")
+            problem(
+                line: line, expected: "nothing after the trailer record (line \(trailerLine))",
+                found: "a record \(codeName(codeValue))")
         } else if codeValue == 0, let headerLine {
             mentionsLines = true
-            problem(line: line, expected: "a single header record (the header is line \(headerLine))", found: "another header")
+            problem(
+                line: line, expected: "a single header record (the header is line \(headerLine))",
+                found: "another header")
         } else if codeValue != 0, headerLine == nil, !reportedMissingHeader {
             reportedMissingHeader = true
             problem(line: line, expected: "a header record 00 first", found: "a record \(codeName(codeValue))")
@@ -65,7 +72,8 @@ extension RecordValidator {
         guard count == expectedFields else {
             let tooMany = count > expectedFields
             problem(
-                line: line, expected: "\(expectedFields) fields in a \(kind.rawValue) file's \(codeName(codeValue)) record",
+                line: line,
+                expected: "\(expectedFields) fields in a \(kind.rawValue) file's \(codeName(codeValue)) record",
                 found: "\(count) field\(count == 1 ? "" : "s")" + (tooMany ? " (a ; outside quotes?)" : ""))
             if codeValue == 0, headerLine == nil { headerLine = line }
             if codeValue == 1, trailerLine == nil { trailerLine = line }
@@ -103,7 +111,8 @@ extension RecordValidator {
         if kind == .shop {
             // The guide's table puts the shop id 3rd and the environment 4th, its example the
             // reverse: tell them apart by their form.
-            let a = bytes(2), b = bytes(3)
+            let a = bytes(2)
+            let b = bytes(3)
             let aIsShop = a.count == 8 && a.allSatisfy(isDigit)
             let bIsShop = b.count == 8 && b.allSatisfy(isDigit)
             let (shopIndex, envIndex) = aIsShop || !bIsShop ? (2, 3) : (3, 2)
@@ -171,7 +180,8 @@ extension RecordValidator {
                     kind: .company, line: line, alias: bytes(1), name: bytes(2), nameIsLatin1: nameLatin1,
                     email: bytes(3), emailIsLatin1: emailLatin1, expiry: expiry, recurrences: Int(recurrences),
                     subscriptionId: UnsafeBufferPointer(start: nil, count: 0),
-                    recurrenceCounter: UnsafeBufferPointer(start: nil, count: 0), rule: UnsafeBufferPointer(start: nil, count: 0),
+                    recurrenceCounter: UnsafeBufferPointer(start: nil, count: 0),
+                    rule: UnsafeBufferPointer(start: nil, count: 0),
                     effectDate: nil, amount: 0, initialAmount: nil, initialCount: 0))
             return
         }
@@ -201,7 +211,8 @@ extension RecordValidator {
         let b = bytes(i)
         var ok = true
         if let slash = b.firstIndex(of: UInt8(ascii: "/")) {
-            ok = (1...6).contains(slash) && (1...6).contains(b.count - slash - 1)
+            ok =
+                (1...6).contains(slash) && (1...6).contains(b.count - slash - 1)
                 && allDigits(UnsafeBufferPointer(rebasing: b[..<slash]))
                 && allDigits(UnsafeBufferPointer(rebasing: b[(slash + 1)...]))
         } else {
@@ -219,6 +230,8 @@ extension RecordValidator {
         emptyRun = nil
         mentionsLines = true
         result.warnings.append(
-            run.first == run.last ? "line \(run.first) is empty" : "lines \(run.first)–\(run.last) are empty (\(run.last - run.first + 1) lines)")
+            run.first == run.last
+                ? "line \(run.first) is empty"
+                : "lines \(run.first)–\(run.last) are empty (\(run.last - run.first + 1) lines)")
     }
 }

@@ -45,7 +45,9 @@ struct RecordValidator {
 
     /// A validator for the second part of a file split at a line boundary, assuming the first
     /// part starts with the header on line 1 and holds no trailer.
-    static func secondPart(path: String, kind: FileKind, name: ExpCardsFileName?, limits: ExpCardsParser.Limits) -> RecordValidator {
+    static func secondPart(
+        path: String, kind: FileKind, name: ExpCardsFileName?, limits: ExpCardsParser.Limits
+    ) -> RecordValidator {
         var v = RecordValidator(path: path, kind: kind, name: name, limits: limits, onDetailView: nil)
         v.headerLine = 1
         return v
@@ -84,12 +86,14 @@ struct RecordValidator {
 
     // MARK: Problems
 
-    mutating func problem(line: Int, field: Int = 0, _ fieldName: String? = nil, expected: String, found: String? = nil) {
+    mutating func problem(line: Int, field: Int = 0, _ fieldName: String? = nil, expected: String, found: String? = nil)
+    {
         if result.problems.count >= limits.maxProblems {
             suppressed += 1
             return
         }
-        result.problems.append(Problem(file: path, line: line, field: field, fieldName: fieldName, expected: expected, found: found))
+        result.problems.append(
+            Problem(file: path, line: line, field: field, fieldName: fieldName, expected: expected, found: found))
     }
 
     mutating func fieldProblem(_ i: Int, _ fieldName: String, expected: String) {
@@ -123,7 +127,9 @@ struct RecordValidator {
     mutating func finish() -> ParsedFile {
         flushEmptyRun()
         if headerLine == nil {
-            problem(line: 0, expected: "a header record 00", found: result.detailRecords == 0 && trailerLine == nil ? "an empty file" : "none")
+            problem(
+                line: 0, expected: "a header record 00",
+                found: result.detailRecords == 0 && trailerLine == nil ? "an empty file" : "none")
         }
         if let trailerLine {
             if let trailer = result.trailer {
@@ -143,14 +149,18 @@ struct RecordValidator {
                 }
             }
         } else {
-            problem(line: 0, expected: "a trailer record 01 at the end", found: "none: the file is truncated or damaged")
+            problem(
+                line: 0, expected: "a trailer record 01 at the end", found: "none: the file is truncated or damaged")
         }
         if suppressed > 0 {
             result.problems.append(
-                Problem(file: path, line: 0, expected: "at most \(limits.maxProblems) problems listed", found: "\(suppressed) more not listed"))
+                Problem(
+                    file: path, line: 0, expected: "at most \(limits.maxProblems) problems listed",
+                    found: "\(suppressed) more not listed"))
         }
         if latin1Fields > 0 {
-            result.warnings.append("text is not UTF-8: \(latin1Fields) field\(latin1Fields == 1 ? "" : "s") read as ISO-8859-1 (Latin-1)")
+            result.warnings.append(
+                "text is not UTF-8: \(latin1Fields) field\(latin1Fields == 1 ? "" : "s") read as ISO-8859-1 (Latin-1)")
         }
         return result
     }

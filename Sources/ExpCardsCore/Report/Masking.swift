@@ -32,8 +32,9 @@ public enum Masking {
         }
         let raw = unescape(Substring(found))
         let harmless: (Unicode.Scalar) -> Bool = { c in
-            c.isASCII && (c.properties.numericType != nil || "/-+.:".unicodeScalars.contains(c)
-                || (p.field <= 2 && (c.properties.isAlphabetic || c == "_")))
+            c.isASCII
+                && (c.properties.numericType != nil || "/-+.:".unicodeScalars.contains(c)
+                    || (p.field <= 2 && (c.properties.isAlphabetic || c == "_")))
         }
         if raw.unicodeScalars.count > 40 || !raw.unicodeScalars.allSatisfy(harmless) || found.contains("… (") {
             masked.found = "\(raw.utf8.count) bytes, not shown (--mask)"
@@ -90,7 +91,9 @@ public enum Masking {
             case "u":
                 let digits = scalars.prefix { $0 != "}" }
                 scalars = scalars.dropFirst(digits.count + 1)
-                if let v = UInt32(String(String.UnicodeScalarView(digits.dropFirst())), radix: 16), let u = Unicode.Scalar(v) {
+                if let v = UInt32(String(String.UnicodeScalarView(digits.dropFirst())), radix: 16),
+                    let u = Unicode.Scalar(v)
+                {
                     out.append(u)
                 }
             default: out.append(e)

@@ -38,14 +38,16 @@ public struct ReportSelection: Sendable {
             seen[key] = path
             return true
         }
-        let env = mode ?? (named.contains { $0.1.environment == .production } ? .production : (named.isEmpty ? nil : .test))
+        let env =
+            mode ?? (named.contains { $0.1.environment == .production } ? .production : (named.isEmpty ? nil : .test))
         environment = env
         let latest = YearMonth(asOf).adding(months: 1)
         let months = named.filter { $0.1.environment == env }.map(\.1.month)
         month = wanted ?? months.filter { $0 <= latest }.max()
         for (path, name) in named {
             if wanted == nil, name.environment == env, name.month > latest {
-                let reason = "month \(name.month) is later than next month (\(latest)): left out unless named with --month"
+                let reason =
+                    "month \(name.month) is later than next month (\(latest)): left out unless named with --month"
                 excluded.append(.init(path: path, reason: reason))
                 warnings.append("\(path): \(reason)")
             } else if name.environment != env {

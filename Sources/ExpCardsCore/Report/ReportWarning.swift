@@ -36,7 +36,8 @@ public enum ReportWarning: Hashable, Sendable, CustomStringConvertible {
                 let mask = asName ? Masking.name(excerpt) : Masking.email(excerpt)
                 return abbreviated(mask.utf8, limit: Self.excerptLimit)
             }
-            return "\(place): alias \(alias): name/e-mail \(shown(found.name, asName: true)) <\(shown(found.email, asName: false))> "
+            return
+                "\(place): alias \(alias): name/e-mail \(shown(found.name, asName: true)) <\(shown(found.email, asName: false))> "
                 + "differ from \(shown(known.name, asName: true)) <\(shown(known.email, asName: false))> at \(origin); \(outcome)"
         }
     }

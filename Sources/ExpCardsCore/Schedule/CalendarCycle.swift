@@ -21,7 +21,8 @@ enum CalendarCycle {
     }()
 
     static func gcd(_ a: Int, _ b: Int) -> Int {
-        var a = a, b = b
+        var a = a
+        var b = b
         while b != 0 { (a, b) = (b, a % b) }
         return a
     }

@@ -54,7 +54,8 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
         nextKey = schedule.startKey
         if emitFrom > start {
             // Jump straight to the period holding `emitFrom`, counting the charges before it.
-            let target = schedule.startKey
+            let target =
+                schedule.startKey
                 + (schedule.periodKey(of: emitFrom) - schedule.startKey) / schedule.keyStep * schedule.keyStep
             if let n = limit {
                 if schedule.chargeBound < n {
@@ -166,8 +167,9 @@ public struct ChargeIterator: IteratorProtocol, Sendable {
 
 /// Twelve month masks stored inline, so iterators never touch the heap.
 struct MonthMasks: Sendable {
-    private var storage: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var storage:
+        (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     subscript(i: Int) -> UInt32 {
         get {

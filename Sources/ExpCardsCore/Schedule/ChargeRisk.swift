@@ -18,7 +18,8 @@ public struct ChargeRisk: Hashable, Sendable {
     public var isScheduleKnown: Bool { unknownReason == nil }
 
     public static func unknown(_ reason: RecurrenceRuleError) -> ChargeRisk {
-        ChargeRisk(nextCharge: nil, firstChargeAfterExpiry: nil, chargesAtRisk: nil, amountAtRisk: nil, unknownReason: reason)
+        ChargeRisk(
+            nextCharge: nil, firstChargeAfterExpiry: nil, chargesAtRisk: nil, amountAtRisk: nil, unknownReason: reason)
     }
 
     /// - Parameters:

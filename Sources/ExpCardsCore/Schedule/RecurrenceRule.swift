@@ -7,7 +7,10 @@
 /// read approximately: a wrong schedule would put a wrong amount in front of ops.
 public struct RecurrenceRule: Hashable, Sendable, CustomStringConvertible {
     public enum Frequency: String, Hashable, Sendable, CaseIterable {
-        case daily = "DAILY", weekly = "WEEKLY", monthly = "MONTHLY", yearly = "YEARLY"
+        case daily = "DAILY"
+        case weekly = "WEEKLY"
+        case monthly = "MONTHLY"
+        case yearly = "YEARLY"
     }
 
     /// How a schedule ends: never, after COUNT charges, or on UNTIL (inclusive).

@@ -87,7 +87,8 @@ struct RiskTable {
             s = known
         } else if series.count < RiskTable.maxSeries {
             s = Series(
-                schedule: Schedule(rule: rule, start: Day(daysSinceEpoch: Int(effect))), asOf: asOf, horizonEnd: horizonEnd,
+                schedule: Schedule(rule: rule, start: Day(daysSinceEpoch: Int(effect))), asOf: asOf,
+                horizonEnd: horizonEnd,
                 limit: RiskTable.maxCharges)
             series[key] = s
         } else {
@@ -163,8 +164,10 @@ struct RiskTable {
         rule: RecurrenceRule, effect: Int32, expiry: Int32, amount: Int64, initialAmount: Int64?, initialCount: Int
     ) -> Risk {
         let c = ChargeRisk.compute(
-            schedule: Schedule(rule: rule, start: Day(daysSinceEpoch: Int(effect))), expiry: Day(daysSinceEpoch: Int(expiry)),
-            asOf: asOf, horizonMonths: horizonMonths, amount: amount, initialAmount: initialAmount, initialCount: initialCount)
+            schedule: Schedule(rule: rule, start: Day(daysSinceEpoch: Int(effect))),
+            expiry: Day(daysSinceEpoch: Int(expiry)),
+            asOf: asOf, horizonMonths: horizonMonths, amount: amount, initialAmount: initialAmount,
+            initialCount: initialCount)
         return Risk(
             nextCharge: c.nextCharge?.days32 ?? Day.none32,
             firstChargeAfterExpiry: c.firstChargeAfterExpiry?.days32 ?? Day.none32,
@@ -173,7 +176,8 @@ struct RiskTable {
 
     /// The first index whose value is >= `value`.
     static func lowerBound(_ a: [Int32], _ value: Int32) -> Int {
-        var lo = 0, hi = a.count
+        var lo = 0
+        var hi = a.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if a[mid] < value { lo = mid + 1 } else { hi = mid }

@@ -177,7 +177,8 @@ public struct Schedule: Hashable, Sendable {
         case .weekly: cycle = 20871
         case .daily: cycle = 146097
         }
-        var a = cycle, b = rule.interval
+        var a = cycle
+        var b = rule.interval
         while b != 0 { (a, b) = (b, a % b) }
         return cycle / a
     }

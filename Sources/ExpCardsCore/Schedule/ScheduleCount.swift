@@ -61,7 +61,8 @@ extension Schedule {
         let nextYear = Day(year: start.year + 1, month: 1, day: 1) ?? Schedule.beyondCalendar
         var n = count(from: start, to: min(end, nextYear), cap: cap, work: &work)
         guard n < cap, end > nextYear else { return n }
-        let firstWhole = start.year + 1, lastWhole = end.year - 1
+        let firstWhole = start.year + 1
+        let lastWhole = end.year - 1
         if lastWhole - firstWhole < 4 { return n + count(from: nextYear, to: end, cap: cap - n, work: &work) }
 
         let perClass = chargesPerYearClass(work: &work)
@@ -142,7 +143,8 @@ extension Schedule {
     private func countByYears(
         from lower: Day, to end: Day, cap: Int, width: Int, period: Int, work: inout Int
     ) -> Int {
-        let firstWhole = lower.year + 1, lastWhole = end.year - 1
+        let firstWhole = lower.year + 1
+        let lastWhole = end.year - 1
         guard period > width, lastWhole - firstWhole >= 8,
             let nextYear = Day(year: firstWhole, month: 1, day: 1), let lastYear = Day(year: end.year, month: 1, day: 1)
         else { return countByMonths(from: lower, to: end, cap: cap, width: width, period: period, work: &work) }
@@ -178,7 +180,8 @@ extension Schedule {
     ) -> Int {
         let origin = origin ?? startKey
         var n = 0
-        var year = lower.year, month = lower.month
+        var year = lower.year
+        var month = lower.month
         while n < cap, year <= 9999, (year, month) <= (end.year, end.month) {
             work += 1
             var mask = monthMask(year: year, month: month)
@@ -192,7 +195,8 @@ extension Schedule {
                 var reached: UInt32 = 0
                 var t = r < width ? -r : period - r
                 while t < length {
-                    let lo = max(t, 0), hi = min(t + width, length)
+                    let lo = max(t, 0)
+                    let hi = min(t + width, length)
                     if lo < hi { reached |= ((1 << UInt32(hi)) - 1) & ~((1 << UInt32(lo)) - 1) }
                     t += period
                 }
@@ -222,13 +226,15 @@ extension Schedule {
             guard monthFilter == 0, !hasMonthDayFilter else { return (0, 7) }
             let k = plainWeekdays.nonzeroBitCount
             guard !rule.bySetPos.isEmpty else { return (k, k) }
-            let picked = Set(rule.bySetPos.compactMap { p -> Int? in
-                let i = p > 0 ? p - 1 : k + p
-                return i >= 0 && i < k ? i : nil
-            })
+            let picked = Set(
+                rule.bySetPos.compactMap { p -> Int? in
+                    let i = p > 0 ? p - 1 : k + p
+                    return i >= 0 && i < k ? i : nil
+                })
             return (picked.count, picked.count)
         case .monthly, .yearly:
-            var fewest = Int.max, most = 0
+            var fewest = Int.max
+            var most = 0
             var cache = MonthMaskCache()
             for c in 0..<14 where hasWeekdayFilter || c % 7 == 0 {
                 let year = CalendarCycle.representativeYear[c]

@@ -20,7 +20,8 @@ struct SchedulePeriod: Sendable {
             var mask = masks[i]
             guard mask != 0 else { continue }
             let index = firstMonth + i
-            let year = index / 12, month = index % 12 + 1
+            let year = index / 12
+            let month = index % 12 + 1
             if let from, (year, month) <= (from.year, from.month) {
                 if (year, month) < (from.year, from.month) { continue }
                 mask &= ~((1 << UInt32(from.day - 1)) - 1)
@@ -77,7 +78,8 @@ extension Schedule {
             let inFirst: UInt32 = ((1 << UInt32(min(lastDay, length))) - 1) & ~((1 << UInt32(first.day - 1)) - 1)
             p.masks[0] = cache.mask(self, p.firstMonth) & inFirst
             if lastDay > length {
-                p.masks[1] = first.year == 9999 && first.month == 12
+                p.masks[1] =
+                    first.year == 9999 && first.month == 12
                     ? 0 : cache.mask(self, p.firstMonth + 1) & ((1 << UInt32(lastDay - length)) - 1)
                 p.monthCount = 2
             } else {
@@ -136,7 +138,8 @@ extension Schedule {
 
     /// The first reached period whose key is at least `key`.
     func reachedKey(atOrAfter key: Int) -> Int {
-        let origin = startKey, step = keyStep
+        let origin = startKey
+        let step = keyStep
         guard key > origin else { return origin }
         return origin + (key - origin + step - 1) / step * step
     }

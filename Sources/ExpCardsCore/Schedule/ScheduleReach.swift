@@ -16,7 +16,8 @@ extension Schedule {
     func reach(work: inout Int) -> ScheduleReach {
         var r = ScheduleReach()
         var monthsOfYear: UInt16 = 0  // bit m: month m holds a candidate in some kind of year
-        var largestMonth = 0, largestYear = 0
+        var largestMonth = 0
+        var largestYear = 0
         for c in 0..<14 {
             // Without a weekday filter a month's days depend only on its length: two kinds of year.
             if !hasWeekdayFilter, c % 7 != 0 {
@@ -74,7 +75,9 @@ extension Schedule {
     /// aside), nil when there is none up to year 9999. Years without a candidate are skipped by
     /// their class, so this looks at a few dozen years and twelve months at most.
     func firstCandidate(onOrAfter day: Day, reach: ScheduleReach, work: inout Int) -> Day? {
-        var year = day.year, month = day.month, from = day.day
+        var year = day.year
+        var month = day.month
+        var from = day.day
         while year <= 9999 {
             work += 1
             if reach.yearClasses & (1 << CalendarCycle.yearClass(year)) != 0 {

@@ -21,7 +21,11 @@ public func displaySafeLines(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: { $0 != "\n" && needsEscape($0) }) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-        if scalar != "\n" && needsEscape(scalar) { out += escapedForDisplay(scalar) } else { out.unicodeScalars.append(scalar) }
+        if scalar != "\n" && needsEscape(scalar) {
+            out += escapedForDisplay(scalar)
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
     }
     return out
 }
@@ -58,7 +62,9 @@ private func columns(_ character: Character) -> Int {
     let v = first.value
     if v < 0x300 && scalars.count == 1 { return 1 }
     // Nothing visible of its own: format characters, marks with no base.
-    if scalars.allSatisfy({ [.format, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) { return 0 }
+    if scalars.allSatisfy({ [.format, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) {
+        return 0
+    }
     // Emoji shown as pictures: by default (U+1F680 🚀, U+2615 ☕) unless U+FE0E asks for text,
     // or when U+FE0F asks for one (©️, 1️⃣).
     if first.properties.isEmoji && !scalars.contains("\u{FE0E}")
@@ -168,7 +174,8 @@ func isSimpleText(_ bytes: UnsafeRawBufferPointer) -> Bool {
     let n = bytes.count
     // Printable ASCII 8 bytes at a time: no high bit, no byte below 0x20, no DEL (SWAR tests).
     if let p = bytes.baseAddress {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= n {
             let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             let del = w ^ (ones &* 0x7F)

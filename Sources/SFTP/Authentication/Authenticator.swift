@@ -1,5 +1,6 @@
 import CLibSSH2
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,7 +22,8 @@ struct Authenticator {
         let userLength = UInt32(user.utf8.count)
         guard let list = libssh2_userauth_list(session, user, userLength) else {
             if libssh2_userauth_authenticated(session) != 0 { return }  // "none" was accepted
-            let error = LibSSH2Error.last(session, operation: "asking which authentication methods are offered", timeout: timeout)
+            let error = LibSSH2Error.last(
+                session, operation: "asking which authentication methods are offered", timeout: timeout)
             if case .ssh = error { throw SFTPError.authenticationFailed(user: user, offeredMethods: [], attempts: []) }
             throw error
         }
@@ -33,10 +35,11 @@ struct Authenticator {
         for method in methods {
             let outcome: String
             switch method {
-            case let .password(password):
+            case .password(let password):
                 if offered.contains("password") {
                     outcome = try attempt("password") {
-                        libssh2_userauth_password_ex(session, user, userLength, password, UInt32(password.utf8.count), nil)
+                        libssh2_userauth_password_ex(
+                            session, user, userLength, password, UInt32(password.utf8.count), nil)
                     }
                 } else if offered.contains("keyboard-interactive") {
                     context.keyboardInteractivePassword = password
@@ -47,7 +50,7 @@ struct Authenticator {
                 } else {
                     outcome = "password: not offered by the server"
                 }
-            case let .publicKey(privateKeyPath, publicKeyPath, passphrase):
+            case .publicKey(let privateKeyPath, let publicKeyPath, let passphrase):
                 guard offered.contains("publickey") else {
                     outcome = "publickey: not offered by the server"
                     break
@@ -94,7 +97,8 @@ struct Authenticator {
         let (code, message) = LibSSH2Error.lastMessage(session)
         let error = LibSSH2Error.make(code: code, message: message, operation: "authenticating", timeout: timeout)
         if LibSSH2Error.isFatal(error) { throw error }
-        return "\(label): \(message.isEmpty ? "rejected" : ServerText.neutralised(message))" + (hint(code).map { " — \($0)" } ?? "")
+        return "\(label): \(message.isEmpty ? "rejected" : ServerText.neutralised(message))"
+            + (hint(code).map { " — \($0)" } ?? "")
     }
 
     private func authenticateWithAgent() throws -> String {
@@ -102,7 +106,8 @@ struct Authenticator {
         defer { libssh2_agent_free(agent) }
         if let agentSocketPath { libssh2_agent_set_identity_path(agent, agentSocketPath) }
         guard libssh2_agent_connect(agent) == 0 else {
-            return "agent: cannot connect to \(agentSocketPath ?? getenvString("SSH_AUTH_SOCK") ?? "(SSH_AUTH_SOCK is not set)")"
+            return
+                "agent: cannot connect to \(agentSocketPath ?? getenvString("SSH_AUTH_SOCK") ?? "(SSH_AUTH_SOCK is not set)")"
         }
         defer { libssh2_agent_disconnect(agent) }
         guard libssh2_agent_list_identities(agent) == 0 else { return "agent: cannot list identities" }
@@ -123,7 +128,9 @@ struct Authenticator {
 
     /// From the public key ("ssh-rsa AAAA...") when there is one, else from a PEM header.
     static func isRSAKey(_ privateKeyPath: String, publicKeyPath: String?) -> Bool {
-        for (path, marker) in [(publicKeyPath ?? privateKeyPath + ".pub", "ssh-rsa "), (privateKeyPath, "RSA PRIVATE KEY")] {
+        for (path, marker) in [
+            (publicKeyPath ?? privateKeyPath + ".pub", "ssh-rsa "), (privateKeyPath, "RSA PRIVATE KEY"),
+        ] {
             guard let file = fopen(path, "r") else { continue }
             defer { fclose(file) }
             var header = [CChar](repeating: 0, count: 64)
@@ -141,16 +148,17 @@ final class SessionContext {
 
 /// Answers every hidden prompt with the password (the usual single "Password:" prompt) and
 /// echoed prompts with nothing. libssh2 frees the answers with `free`.
-private let answerWithPassword: @convention(c) (
-    UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
-    UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?, UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
-    UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-) -> Void = { _, _, _, _, count, prompts, responses, abstract in
-    guard let prompts, let responses, let opaque = abstract?.pointee else { return }
-    let context = Unmanaged<SessionContext>.fromOpaque(opaque).takeUnretainedValue()
-    for index in 0..<Int(count) {
-        let answer = prompts[index].echo == 0 ? (context.keyboardInteractivePassword ?? "") : ""
-        responses[index].text = strdup(answer)
-        responses[index].length = UInt32(answer.utf8.count)
+private let answerWithPassword:
+    @convention(c) (
+        UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
+        UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?, UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
+        UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+    ) -> Void = { _, _, _, _, count, prompts, responses, abstract in
+        guard let prompts, let responses, let opaque = abstract?.pointee else { return }
+        let context = Unmanaged<SessionContext>.fromOpaque(opaque).takeUnretainedValue()
+        for index in 0..<Int(count) {
+            let answer = prompts[index].echo == 0 ? (context.keyboardInteractivePassword ?? "") : ""
+            responses[index].text = strdup(answer)
+            responses[index].length = UInt32(answer.utf8.count)
+        }
     }
-}

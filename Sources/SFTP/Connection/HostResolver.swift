@@ -1,4 +1,5 @@
 import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,8 +28,8 @@ enum HostResolver {
             throw SFTPError.timedOut(operation: "resolving \(host)", seconds: Int(timeout.rounded(.up)))
         }
         switch result {
-        case let .success(addresses): return addresses
-        case let .failure(reason): throw SFTPError.nameNotResolved(host: host, reason: reason)
+        case .success(let addresses): return addresses
+        case .failure(let reason): throw SFTPError.nameNotResolved(host: host, reason: reason)
         }
     }
 
@@ -74,9 +75,10 @@ enum HostResolver {
         while let current = node?.pointee {
             if let address = current.ai_addr {
                 let bytes = Array(UnsafeRawBufferPointer(start: address, count: Int(current.ai_addrlen)))
-                addresses.append(ResolvedAddress(
-                    family: current.ai_family, socketType: current.ai_socktype,
-                    socketProtocol: current.ai_protocol, bytes: bytes))
+                addresses.append(
+                    ResolvedAddress(
+                        family: current.ai_family, socketType: current.ai_socktype,
+                        socketProtocol: current.ai_protocol, bytes: bytes))
             }
             node = current.ai_next
         }

@@ -1,4 +1,5 @@
 import CLibSSH2
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,6 @@ extension SFTPClient {
         var directory: Bool
     }
 
-
     func sendOpen(_ request: OpenRequest, _ sftp: OpaquePointer) -> OpaquePointer? {
         let path = request.path
         return libssh2_sftp_open_ex(
@@ -26,7 +26,9 @@ extension SFTPClient {
     }
 
     /// Opens `path`, using the open sent ahead when it is this one.
-    func openHandle(_ path: String, directory: Bool, _ session: OpaquePointer, _ sftp: OpaquePointer, operation: String) throws -> OpaquePointer {
+    func openHandle(
+        _ path: String, directory: Bool, _ session: OpaquePointer, _ sftp: OpaquePointer, operation: String
+    ) throws -> OpaquePointer {
         settleCloses(session, wait: pendingCloses.count > 16)
         let request = OpenRequest(path: path, directory: directory)
         if let opened = openedAhead {
@@ -49,7 +51,9 @@ extension SFTPClient {
                 if broken { throw error }
             }
         }
-        guard let handle = sendOpen(request, sftp) else { throw failure(session, sftp, path: path, operation: operation) }
+        guard let handle = sendOpen(request, sftp) else {
+            throw failure(session, sftp, path: path, operation: operation)
+        }
         return handle
     }
 

@@ -1,4 +1,5 @@
 import CLibSSH2
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,10 @@ extension SFTPClient {
         let capacity = 16 * 1024
         let name = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
         let longEntry = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
-        defer { name.deallocate(); longEntry.deallocate() }
+        defer {
+            name.deallocate()
+            longEntry.deallocate()
+        }
         var entries: [SFTPEntry] = []
         while true {
             var attributes = LIBSSH2_SFTP_ATTRIBUTES()
@@ -25,7 +29,9 @@ extension SFTPClient {
             if rc == 0 { break }
             if rc < 0 {
                 if rc == LIBSSH2_ERROR_BUFFER_TOO_SMALL {
-                    throw SFTPError.ssh(code: rc, message: "a name in the directory is longer than \(capacity) bytes", operation: "listing \(path)")
+                    throw SFTPError.ssh(
+                        code: rc, message: "a name in the directory is longer than \(capacity) bytes",
+                        operation: "listing \(path)")
                 }
                 throw failure(session, sftp, path: path, operation: "listing \(path)")
             }
@@ -138,7 +144,8 @@ extension SFTPClient {
                     // did not expect and fails with no server status (0). Its bytes not yet
                     // handed over are dropped with it: start again from the last byte we got, on
                     // a new handle, with one request in flight, which libssh2 follows.
-                    logger.info("\(path): the server sends fewer bytes than asked per READ; reading it one request at a time")
+                    logger.info(
+                        "\(path): the server sends fewer bytes than asked per READ; reading it one request at a time")
                     libssh2_sftp_close_handle(handle)
                     handle = try openHandle(path, directory: false, session, sftp, operation: "reopening \(path)")
                     libssh2_sftp_seek64(handle, offset + total)

@@ -1,5 +1,6 @@
 import CLibSSH2
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,12 +47,15 @@ public final class SFTPClient {
 
     func open() throws {
         let config = configuration
-        logger.debug("connecting to \(config.host) port \(config.port) (timeout \(config.timeout) s, libssh2 \(LibSSH2.version))")
+        logger.debug(
+            "connecting to \(config.host) port \(config.port) (timeout \(config.timeout) s, libssh2 \(LibSSH2.version))"
+        )
         socket = try TCPConnector.connect(host: config.host, port: config.port, timeout: config.timeout)
         logger.debug("connected to \(TCPConnector.peerAddress(socket) ?? config.host) port \(config.port)")
 
         guard let session = libssh2_session_init_ex(nil, nil, nil, Unmanaged.passUnretained(context).toOpaque()) else {
-            throw SFTPError.ssh(code: LIBSSH2_ERROR_ALLOC, message: "cannot allocate a session", operation: "starting SSH")
+            throw SFTPError.ssh(
+                code: LIBSSH2_ERROR_ALLOC, message: "cannot allocate a session", operation: "starting SSH")
         }
         self.session = session
         libssh2_session_set_blocking(session, 1)
@@ -59,7 +63,7 @@ public final class SFTPClient {
 
         var knownHosts: KnownHosts?
         var recorded: [HostKeyType] = []
-        if case let .knownHosts(path) = config.hostKeyPolicy {
+        if case .knownHosts(let path) = config.hostKeyPolicy {
             let hosts = try KnownHosts(session: session, path: path)
             knownHosts = hosts
             // libssh2 prefers ECDSA: against a host recorded only with ed25519 an unguided
@@ -67,8 +71,10 @@ public final class SFTPClient {
             recorded = hosts.recordedKeyTypes(host: config.host, port: config.port)
         }
         do {
-            negotiatedAlgorithms = try Handshake(session: session, socket: socket, configuration: config, logger: logger)
-                .perform(recordedHostKeys: recorded)
+            negotiatedAlgorithms = try Handshake(
+                session: session, socket: socket, configuration: config, logger: logger
+            )
+            .perform(recordedHostKeys: recorded)
         } catch {
             // A session whose key exchange failed cannot say goodbye properly.
             broken = true
@@ -101,20 +107,25 @@ public final class SFTPClient {
         let config = configuration
         switch config.hostKeyPolicy {
         case .insecureAcceptAny:
-            logger.warning("host key of \(config.host) NOT verified (insecure mode): \(key.type.name) \(key.fingerprint)")
-        case let .pinned(expected):
+            logger.warning(
+                "host key of \(config.host) NOT verified (insecure mode): \(key.type.name) \(key.fingerprint)")
+        case .pinned(let expected):
             guard Self.normalisedFingerprint(expected) == key.fingerprint else {
                 throw SFTPError.hostKeyMismatch(
                     host: config.host, port: config.port, keyType: key.type.name,
                     fingerprint: key.fingerprint, expected: expected, knownHostsPath: nil)
             }
             logger.debug("host key matches the pinned fingerprint")
-        case let .knownHosts(path):
+        case .knownHosts(let path):
             switch knownHosts?.check(host: config.host, port: config.port, key: key) ?? .notFound {
-            case let .match(line):
-                logger.debug("host key matches \(path):\(line.map(String.init) ?? "?") (\(KnownHosts.name(config.host, config.port)))")
-            case let .mismatch(line):
-                logger.debug("\(path):\(line.map(String.init) ?? "?") holds another \(key.type.name) key for \(KnownHosts.name(config.host, config.port))")
+            case .match(let line):
+                logger.debug(
+                    "host key matches \(path):\(line.map(String.init) ?? "?") (\(KnownHosts.name(config.host, config.port)))"
+                )
+            case .mismatch(let line):
+                logger.debug(
+                    "\(path):\(line.map(String.init) ?? "?") holds another \(key.type.name) key for \(KnownHosts.name(config.host, config.port))"
+                )
                 throw SFTPError.hostKeyMismatch(
                     host: config.host, port: config.port, keyType: key.type.name,
                     fingerprint: key.fingerprint, expected: nil, knownHostsPath: path)
@@ -199,7 +210,8 @@ public final class SFTPClient {
             broken = true
             return .ssh(
                 code: code,
-                message: "the server's reply is larger than libssh2 1.10's 256 KiB SFTP packet limit (too large, not a timeout); "
+                message:
+                    "the server's reply is larger than libssh2 1.10's 256 KiB SFTP packet limit (too large, not a timeout); "
                     + "the listing cannot be read with this libssh2 version",
                 operation: operation)
         }

@@ -32,7 +32,9 @@ enum TCPConnector {
         throw lastError
     }
 
-    private static func attempt(_ address: ResolvedAddress, within seconds: Double, host: String, port: Int, timeout: Int) throws -> Int32 {
+    private static func attempt(
+        _ address: ResolvedAddress, within seconds: Double, host: String, port: Int, timeout: Int
+    ) throws -> Int32 {
         let fd = socket(address.family, address.socketType | Int32(SOCK_CLOEXEC.rawValue), address.socketProtocol)
         guard fd >= 0 else {
             throw SFTPError.connectFailed(host: host, port: port, reason: "socket: " + errnoText())

@@ -6,7 +6,9 @@ enum LibSSH2Error {
         var message: UnsafeMutablePointer<CChar>?
         var length: Int32 = 0
         let code = libssh2_session_last_error(session, &message, &length, 0)
-        let text = message.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(length)), as: UTF8.self) }
+        let text = message.map {
+            String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(length)), as: UTF8.self)
+        }
         return (code, text ?? "")
     }
 

@@ -11,7 +11,8 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
     case connectionLost(detail: String)
     case hostKeyUnknown(host: String, port: Int, keyType: String, fingerprint: String, knownHostsPath: String?)
     /// `expected` is the pinned fingerprint, or nil when a known_hosts entry differs.
-    case hostKeyMismatch(host: String, port: Int, keyType: String, fingerprint: String, expected: String?, knownHostsPath: String?)
+    case hostKeyMismatch(
+        host: String, port: Int, keyType: String, fingerprint: String, expected: String?, knownHostsPath: String?)
     case knownHostsUnreadable(path: String, reason: String)
     case knownHostsMalformed(path: String, line: Int, reason: String)
     /// `attempts` holds "method: libssh2 message" for each method tried; never a secret.
@@ -52,17 +53,17 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case let .nameNotResolved(host, reason):
+        case .nameNotResolved(let host, let reason):
             return "cannot resolve host name '\(host)': \(reason)"
-        case let .connectionRefused(host, port):
+        case .connectionRefused(let host, let port):
             return "connection refused by \(host) port \(port): is an SSH server listening there?"
-        case let .connectFailed(host, port, reason):
+        case .connectFailed(let host, let port, let reason):
             return "cannot connect to \(host) port \(port): \(reason)"
-        case let .timedOut(operation, seconds):
+        case .timedOut(let operation, let seconds):
             return "timed out after \(seconds) s while \(operation)"
-        case let .connectionLost(detail):
+        case .connectionLost(let detail):
             return "connection lost: \(detail)"
-        case let .hostKeyUnknown(host, port, keyType, fingerprint, knownHostsPath):
+        case .hostKeyUnknown(let host, let port, let keyType, let fingerprint, let knownHostsPath):
             let file = knownHostsPath ?? "~/.ssh/known_hosts"
             return """
                 host key of \(Self.hostPort(host, port)) is not known: \(keyType) key \(fingerprint). \
@@ -70,8 +71,9 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
                   ssh-keyscan -p \(port) -t \(Self.keyscanType(keyType)) \(host) >> \(file)
                 or pin it with --host-key \(fingerprint)
                 """
-        case let .hostKeyMismatch(host, port, keyType, fingerprint, expected, knownHostsPath):
-            let source = expected.map { "the pinned fingerprint \($0)" }
+        case .hostKeyMismatch(let host, let port, let keyType, let fingerprint, let expected, let knownHostsPath):
+            let source =
+                expected.map { "the pinned fingerprint \($0)" }
                 ?? "the key recorded in \(knownHostsPath ?? "known_hosts")"
             return """
                 HOST KEY MISMATCH for \(Self.hostPort(host, port)): the server presented \(keyType) key \
@@ -79,29 +81,30 @@ public enum SFTPError: Error, CustomStringConvertible, Sendable, Equatable {
                 or the server's key was replaced. Refusing to connect; confirm the new key with the server's \
                 operator before updating the record.
                 """
-        case let .knownHostsUnreadable(path, reason):
+        case .knownHostsUnreadable(let path, let reason):
             return "cannot read known hosts file \(path): \(reason)"
-        case let .knownHostsMalformed(path, line, reason):
+        case .knownHostsMalformed(let path, let line, let reason):
             return "known hosts file \(path) line \(line) cannot be parsed (\(reason)); fix or remove that line"
-        case let .authenticationFailed(user, offered, attempts):
-            var text = "authentication as '\(user)' failed; the server offers: "
+        case .authenticationFailed(let user, let offered, let attempts):
+            var text =
+                "authentication as '\(user)' failed; the server offers: "
                 + (offered.isEmpty ? "(nothing)" : offered.joined(separator: ", "))
             if !attempts.isEmpty { text += "; tried: " + attempts.joined(separator: "; ") }
             return text
-        case let .keyFileUnusable(path, reason):
+        case .keyFileUnusable(let path, let reason):
             return "cannot use key file \(path): \(reason)"
-        case let .sftp(path, status, message):
+        case .sftp(let path, let status, let message):
             return "\(path): \(status)" + (message.isEmpty ? "" : " (\(message))")
-        case let .noCommonAlgorithm(host, port, mismatches, version):
+        case .noCommonAlgorithm(let host, let port, let mismatches, let version):
             return AlgorithmMismatch.describe(host: host, port: port, mismatches: mismatches, libssh2Version: version)
-        case let .ssh(code, message, operation):
+        case .ssh(let code, let message, let operation):
             return "SSH error while \(operation): \(message) (libssh2 error \(code))"
         }
     }
 
     /// A handshake that only weak algorithms could complete: allowing them would connect.
     public var onlyWeakAlgorithmsInCommon: Bool {
-        guard case let .noCommonAlgorithm(_, _, mismatches, _) = self else { return false }
+        guard case .noCommonAlgorithm(_, _, let mismatches, _) = self else { return false }
         return !mismatches.isEmpty && mismatches.allSatisfy { !$0.weakInCommon.isEmpty }
     }
 
@@ -139,7 +142,7 @@ public enum SFTPStatus: Sendable, Equatable, CustomStringConvertible {
         case .noSuchFile: "no such file or directory"
         case .permissionDenied: "permission denied"
         case .failure: "failure reported by the server"
-        case let .other(code): "SFTP status \(code)"
+        case .other(let code): "SFTP status \(code)"
         }
     }
 }

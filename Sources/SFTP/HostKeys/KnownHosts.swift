@@ -1,4 +1,5 @@
 import CLibSSH2
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -69,7 +70,11 @@ final class KnownHosts {
     deinit { libssh2_knownhost_free(hosts) }
 
     /// `line`: the file line of the entry that matched, or of the first that holds another key.
-    enum Result: Equatable { case match(line: Int?), mismatch(line: Int?), notFound }
+    enum Result: Equatable {
+        case match(line: Int?)
+        case mismatch(line: Int?)
+        case notFound
+    }
 
     func check(host: String, port: Int, key: HostKey) -> Result {
         let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key.type.knownHostBits

@@ -14,7 +14,8 @@ public enum ServerText {
             case 0x5C: out += "\\\\"
             case 0x00..<0x20, 0x7F..<0xA0, 0x061C, 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069:
                 let hex = String(scalar.value, radix: 16, uppercase: true)
-                out += scalar.value < 0x100
+                out +=
+                    scalar.value < 0x100
                     ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{" + hex + "}"
             default: out.unicodeScalars.append(scalar)
             }

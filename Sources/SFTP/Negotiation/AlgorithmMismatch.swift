@@ -10,14 +10,14 @@ public struct AlgorithmMismatch: Sendable, Equatable {
     public var weakInCommon: [String]
     /// Algorithms of the server's that a libssh2 1.11 build would offer (empty when the linked
     /// libssh2 is 1.11 or later).
-    public var withLibSSH2_1_11: [String]
+    public var withNewerLibSSH2: [String]
 
     /// Compares what was offered with the server's KEXINIT, as RFC 4253 §7.1 agrees on each
     /// category: the first of the client's names that the server also has. A MAC is needed
     /// only when the agreed cipher does not authenticate by itself (AEAD).
     static func find(
         offered: AlgorithmPreferences, server: ServerKexInit, supported: [AlgorithmCategory: [String]],
-        linkedIsAtLeast1_11: Bool
+        linkedIsAtLeastOneEleven: Bool
     ) -> [AlgorithmMismatch] {
         func agree(_ client: [String], _ server: [String]) -> String? { client.first(where: server.contains) }
         var failed: [AlgorithmCategory] = []
@@ -35,31 +35,37 @@ public struct AlgorithmMismatch: Sendable, Equatable {
         return failed.map { category in
             let serverOffers = server.offers(category)
             let weak = offered.weak(supported: supported, category).filter(serverOffers.contains)
-            let newer = linkedIsAtLeast1_11
-                ? [] : serverOffers.filter { AlgorithmPreferences.addedIn1_11[category]?.contains($0) ?? false }
+            let newer =
+                linkedIsAtLeastOneEleven
+                ? [] : serverOffers.filter { AlgorithmPreferences.addedInOneEleven[category]?.contains($0) ?? false }
             return AlgorithmMismatch(
                 category: category, serverOffers: serverOffers.map(ServerText.neutralised),
-                clientOffers: offered[category], weakInCommon: weak, withLibSSH2_1_11: newer)
+                clientOffers: offered[category], weakInCommon: weak, withNewerLibSSH2: newer)
         }
     }
 
     /// The text of `SFTPError.noCommonAlgorithm`.
     static func describe(host: String, port: Int, mismatches: [AlgorithmMismatch], libssh2Version: String) -> String {
         let names = mismatches.map { $0.category == .cipher ? "cipher" : "\($0.category.rawValue) algorithm" }
-        var text = "SSH handshake with \(SFTPError.hostPort(host, port)) failed: no \(names.joined(separator: ", no ")) in common."
+        var text =
+            "SSH handshake with \(SFTPError.hostPort(host, port)) failed: no \(names.joined(separator: ", no ")) in common."
         for m in mismatches {
-            text += "\n  \(m.category.rawValue): the server offers \(list(m.serverOffers)); "
+            text +=
+                "\n  \(m.category.rawValue): the server offers \(list(m.serverOffers)); "
                 + "this build (libssh2 \(libssh2Version)) offers \(list(m.clientOffers))"
             if !m.weakInCommon.isEmpty {
-                text += "; in common only weak algorithms, refused by default: \(m.weakInCommon.joined(separator: ", "))"
+                text +=
+                    "; in common only weak algorithms, refused by default: \(m.weakInCommon.joined(separator: ", "))"
             }
         }
-        if isBefore1_11(libssh2Version) {
-            let helped = mismatches.flatMap(\.withLibSSH2_1_11)
-            text += "\n  libssh2 \(libssh2Version) lacks the AEAD ciphers (chacha20-poly1305, AES-GCM), the ETM MACs and "
+        if isBeforeOneEleven(libssh2Version) {
+            let helped = mismatches.flatMap(\.withNewerLibSSH2)
+            text +=
+                "\n  libssh2 \(libssh2Version) lacks the AEAD ciphers (chacha20-poly1305, AES-GCM), the ETM MACs and "
                 + "rsa-sha2 host keys, which libssh2 1.11 supports"
-            if !helped.isEmpty && mismatches.allSatisfy({ !$0.withLibSSH2_1_11.isEmpty }) {
-                text += ": a build with libssh2 1.11 would agree on \(helped.joined(separator: ", ")) "
+            if !helped.isEmpty && mismatches.allSatisfy({ !$0.withNewerLibSSH2.isEmpty }) {
+                text +=
+                    ": a build with libssh2 1.11 would agree on \(helped.joined(separator: ", ")) "
                     + "(README, \"libssh2 1.10 or 1.11\": make libssh2, then make install LIBSSH2=1.11)"
             } else {
                 text += "; a build with libssh2 1.11 would not help with this server"
@@ -70,7 +76,7 @@ public struct AlgorithmMismatch: Sendable, Equatable {
 
     private static func list(_ names: [String]) -> String { names.isEmpty ? "(nothing)" : names.joined(separator: ",") }
 
-    static func isBefore1_11(_ version: String) -> Bool {
+    static func isBeforeOneEleven(_ version: String) -> Bool {
         let parts = version.split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) }
         guard parts.count >= 2 else { return false }
         return parts[0] < 1 || (parts[0] == 1 && parts[1] < 11)

@@ -34,10 +34,12 @@ struct AlgorithmPreferences: Equatable, Sendable {
     ]
 
     /// Ciphers that authenticate the data themselves: with one of them no MAC is negotiated.
-    static let aead: Set<String> = ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]
+    static let aead: Set<String> = [
+        "chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+    ]
 
     /// What libssh2 1.11 added over 1.10 among the modern algorithms (for the hint under 1.10).
-    static let addedIn1_11: [AlgorithmCategory: Set<String>] = [
+    static let addedInOneEleven: [AlgorithmCategory: Set<String>] = [
         .cipher: ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"],
         .mac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com"],
         .hostKey: ["rsa-sha2-512", "rsa-sha2-256"],

@@ -15,15 +15,19 @@ struct Handshake {
     func perform(recordedHostKeys: [HostKeyType]) throws -> [AlgorithmCategory: String] {
         let allowWeak = configuration.allowWeakAlgorithms
         let supported = SessionAlgorithms.supported(session)
-        let offered = AlgorithmPreferences(supported: supported, allowWeak: allowWeak, recordedHostKeys: recordedHostKeys)
+        let offered = AlgorithmPreferences(
+            supported: supported, allowWeak: allowWeak, recordedHostKeys: recordedHostKeys)
         try SessionAlgorithms.offer(offered, session: session, allowWeak: allowWeak)
         if !recordedHostKeys.isEmpty {
-            logger.debug("known_hosts holds \(recordedHostKeys.map(\.name).joined(separator: ", ")) keys for this host: asked for first")
+            logger.debug(
+                "known_hosts holds \(recordedHostKeys.map(\.name).joined(separator: ", ")) keys for this host: asked for first"
+            )
             if !recordedHostKeys.contains(where: { $0.algorithms.contains(where: offered[.hostKey].contains) }) {
                 // An RSA key under libssh2 1.10: only ssh-rsa (SHA-1 signatures) could prove it.
                 let types = recordedHostKeys.map(\.name).joined(separator: ", ")
                 logger.warning(
-                    "known_hosts holds only \(types) keys for \(configuration.host), which libssh2 \(LibSSH2.version) can check only with weak algorithms: record the server's ed25519 or ECDSA key, or use a build with libssh2 1.11 (rsa-sha2)")
+                    "known_hosts holds only \(types) keys for \(configuration.host), which libssh2 \(LibSSH2.version) can check only with weak algorithms: record the server's ed25519 or ECDSA key, or use a build with libssh2 1.11 (rsa-sha2)"
+                )
             }
         }
         for category in AlgorithmCategory.allCases {
@@ -40,10 +44,13 @@ struct Handshake {
         let summary = AlgorithmCategory.allCases.map { "\($0.rawValue) \(agreed[$0] ?? "?")" }.joined(separator: ", ")
         logger.debug("negotiated: \(summary)")
         let weak = AlgorithmCategory.allCases.flatMap { category in
-            (agreed[category] ?? "").split(separator: "/").map(String.init).filter { offered.weak(supported: supported, category).contains($0) }
+            (agreed[category] ?? "").split(separator: "/").map(String.init).filter {
+                offered.weak(supported: supported, category).contains($0)
+            }
         }
         if !weak.isEmpty {
-            logger.warning("weak SSH algorithms in use with \(configuration.host): \(Set(weak).sorted().joined(separator: ", "))")
+            logger.warning(
+                "weak SSH algorithms in use with \(configuration.host): \(Set(weak).sorted().joined(separator: ", "))")
         }
         return agreed
     }
@@ -53,7 +60,8 @@ struct Handshake {
     /// is not explained that way: a second connection would only wait as long).
     private func failure(offered: AlgorithmPreferences, supported: [AlgorithmCategory: [String]]) -> SFTPError {
         let config = configuration
-        let error = LibSSH2Error.last(session, operation: "performing the SSH handshake with \(config.host)", timeout: config.timeout)
+        let error = LibSSH2Error.last(
+            session, operation: "performing the SSH handshake with \(config.host)", timeout: config.timeout)
         if case .timedOut = error { return error }
         logger.debug("handshake failed (\(error)); reading the server's algorithm offer")
         let server: ServerKexInit
@@ -66,11 +74,14 @@ struct Handshake {
         }
         logger.debug("server identification: \(ServerText.neutralised(server.identification))")
         for category in AlgorithmCategory.allCases {
-            logger.debug("server offers \(category.rawValue): \(server.offers(category).map(ServerText.neutralised).joined(separator: ","))")
+            logger.debug(
+                "server offers \(category.rawValue): \(server.offers(category).map(ServerText.neutralised).joined(separator: ","))"
+            )
         }
         let mismatches = AlgorithmMismatch.find(
-            offered: offered, server: server, supported: supported, linkedIsAtLeast1_11: LibSSH2.isAtLeast(1, 11))
+            offered: offered, server: server, supported: supported, linkedIsAtLeastOneEleven: LibSSH2.isAtLeast(1, 11))
         if mismatches.isEmpty { return error }
-        return .noCommonAlgorithm(host: config.host, port: config.port, mismatches: mismatches, libssh2Version: LibSSH2.version)
+        return .noCommonAlgorithm(
+            host: config.host, port: config.port, mismatches: mismatches, libssh2Version: LibSSH2.version)
     }
 }

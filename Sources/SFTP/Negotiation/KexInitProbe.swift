@@ -36,14 +36,17 @@ enum KexInitProbe {
             if ready == 0 { continue }
             if sent < hello.count, pfd.revents & Int16(POLLOUT) != 0 {
                 let n = hello[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n > 0 { sent += n } else if n < 0, errno != EAGAIN, errno != EINTR {
+                if n > 0 {
+                    sent += n
+                } else if n < 0, errno != EAGAIN, errno != EINTR {
                     throw SFTPError.connectionLost(detail: "\(errnoText()) while reading the server's algorithm offer")
                 }
             }
             if pfd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n == 0 {
-                    throw SFTPError.connectionLost(detail: "the server closed the connection before sending its algorithm offer")
+                    throw SFTPError.connectionLost(
+                        detail: "the server closed the connection before sending its algorithm offer")
                 }
                 if n < 0 {
                     if errno == EAGAIN || errno == EINTR { continue }
@@ -53,7 +56,8 @@ enum KexInitProbe {
                 do {
                     if let parsed = try ServerKexInit.parse(received) { return parsed.kexInit }
                 } catch let error as ServerKexInit.Malformed {
-                    throw SFTPError.ssh(code: 0, message: error.description, operation: "reading the server's algorithm offer")
+                    throw SFTPError.ssh(
+                        code: 0, message: error.description, operation: "reading the server's algorithm offer")
                 }
             }
         }

@@ -31,29 +31,40 @@ struct ServerKexInit: Equatable, Sendable {
     /// the identification (RFC 4253 §4.2 allows a banner there), `maxLineLength` bytes each, and
     /// a first packet of at most `maxPacketLength` bytes.
     static func parse(_ bytes: [UInt8]) throws -> (kexInit: ServerKexInit, consumed: Int)? {
-        let maxLines = 1024, maxLineLength = 8192, maxPacketLength = 256 * 1024
+        let maxLines = 1024
+        let maxLineLength = 8192
+        let maxPacketLength = 256 * 1024
         var position = 0
         var identification: String?
         var lines = 0
         while identification == nil {
             guard let newline = bytes[position...].firstIndex(of: 0x0A) else {
-                if bytes.count - position > maxLineLength { throw Malformed(description: "a line before the SSH identification is longer than \(maxLineLength) bytes") }
+                if bytes.count - position > maxLineLength {
+                    throw Malformed(
+                        description: "a line before the SSH identification is longer than \(maxLineLength) bytes")
+                }
                 return nil
             }
             var end = newline
             if end > position, bytes[end - 1] == 0x0D { end -= 1 }
             let line = bytes[position..<end]
-            if newline - position > maxLineLength { throw Malformed(description: "a line before the SSH identification is longer than \(maxLineLength) bytes") }
+            if newline - position > maxLineLength {
+                throw Malformed(
+                    description: "a line before the SSH identification is longer than \(maxLineLength) bytes")
+            }
             position = newline + 1
             if line.starts(with: Array("SSH-".utf8)) {
                 let text = String(decoding: line, as: UTF8.self)
                 guard text.hasPrefix("SSH-2.0-") || text.hasPrefix("SSH-1.99-") else {
-                    throw Malformed(description: "the server speaks another SSH protocol version: \(ServerText.neutralised(text))")
+                    throw Malformed(
+                        description: "the server speaks another SSH protocol version: \(ServerText.neutralised(text))")
                 }
                 identification = text
             } else {
                 lines += 1
-                if lines > maxLines { throw Malformed(description: "more than \(maxLines) lines before the SSH identification") }
+                if lines > maxLines {
+                    throw Malformed(description: "more than \(maxLines) lines before the SSH identification")
+                }
             }
         }
         // The first binary packet, unencrypted: uint32 packet_length, byte padding_length, payload, padding.
@@ -65,14 +76,21 @@ struct ServerKexInit: Equatable, Sendable {
         }
         guard bytes.count - position - 4 >= packetLength else { return nil }
         let padding = Int(try reader.byte())
-        guard padding < packetLength - 1 else { throw Malformed(description: "the server's first packet has \(padding) bytes of padding in \(packetLength)") }
+        guard padding < packetLength - 1 else {
+            throw Malformed(description: "the server's first packet has \(padding) bytes of padding in \(packetLength)")
+        }
         var payload = ByteReader(try reader.bytes(packetLength - 1 - padding))
         let type = try payload.byte()
-        guard type == 20 else { throw Malformed(description: "the server's first packet is message \(type), not KEXINIT (20)") }
+        guard type == 20 else {
+            throw Malformed(description: "the server's first packet is message \(type), not KEXINIT (20)")
+        }
         _ = try payload.bytes(16)  // cookie
-        let kex = try payload.nameList(), hostKey = try payload.nameList()
-        let cipherCS = try payload.nameList(), cipherSC = try payload.nameList()
-        let macCS = try payload.nameList(), macSC = try payload.nameList()
+        let kex = try payload.nameList()
+        let hostKey = try payload.nameList()
+        let cipherCS = try payload.nameList()
+        let cipherSC = try payload.nameList()
+        let macCS = try payload.nameList()
+        let macSC = try payload.nameList()
         for _ in 0..<4 { _ = try payload.nameList() }  // compression and languages
         _ = try payload.byte()  // first_kex_packet_follows
         _ = try payload.uint32()  // reserved
@@ -109,6 +127,8 @@ private struct ByteReader {
     mutating func nameList() throws -> [String] {
         let length = Int(try uint32())
         let text = try bytes(length)
-        return text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
+        return text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 }

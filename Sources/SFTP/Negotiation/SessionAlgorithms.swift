@@ -27,10 +27,12 @@ enum SessionAlgorithms {
             guard !list.isEmpty else {
                 throw SFTPError.ssh(
                     code: LIBSSH2_ERROR_METHOD_NOT_SUPPORTED,
-                    message: "libssh2 \(LibSSH2.version) supports no \(allowWeak ? "" : "modern ")\(category.rawValue) algorithm",
+                    message:
+                        "libssh2 \(LibSSH2.version) supports no \(allowWeak ? "" : "modern ")\(category.rawValue) algorithm",
                     operation: "choosing SSH algorithms")
             }
-            for type in category.methodTypes where libssh2_session_method_pref(session, type, list.joined(separator: ",")) != 0 {
+            for type in category.methodTypes
+            where libssh2_session_method_pref(session, type, list.joined(separator: ",")) != 0 {
                 throw LibSSH2Error.last(session, operation: "choosing the \(category.rawValue) algorithms")
             }
         }
@@ -41,7 +43,9 @@ enum SessionAlgorithms {
     static func negotiated(_ session: OpaquePointer) -> [AlgorithmCategory: String] {
         var result: [AlgorithmCategory: String] = [:]
         for category in AlgorithmCategory.allCases {
-            let names = category.methodTypes.map { libssh2_session_methods(session, $0).map { String(cString: $0) } ?? "?" }
+            let names = category.methodTypes.map {
+                libssh2_session_methods(session, $0).map { String(cString: $0) } ?? "?"
+            }
             result[category] = Set(names).count == 1 ? names[0] : names.joined(separator: "/")
         }
         return result

@@ -22,7 +22,9 @@ struct Config: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let s = try await Settings.load(archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
+            let s = try await Settings.load(
+                archive: archive.archive, config: archive.config, connection: connection,
+                environment: ProcessInfo.processInfo.environment)
             var rows: [(String, String, String)] = [
                 ("config file", s.configFile ?? "(none)", ""),
                 ("host", s.host.value, s.host.origin),
@@ -42,17 +44,32 @@ struct Config: AsyncParsableCommand {
                 ("retries", String(s.retries.value), s.retries.origin),
                 ("parallel", String(s.parallel.value), s.parallel.origin),
                 ("currency", s.currency.value.code, s.currency.origin),
-                ("shopCurrencies", s.shopCurrencies.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.code)" }.joined(separator: ","), s.shopCurrencies.origin),
+                (
+                    "shopCurrencies",
+                    s.shopCurrencies.value.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.code)" }.joined(
+                        separator: ","), s.shopCurrencies.origin
+                ),
                 ("companyDirectory", s.companyDirectory.value, s.companyDirectory.origin),
                 ("shopDirectory", s.shopDirectory.value, s.shopDirectory.origin),
                 ("mailFrom", s.mailFrom.value?.description ?? "(expcards@\(Settings.hostName))", s.mailFrom.origin),
-                ("mailTo", s.mailTo.value.isEmpty ? "(unset)" : s.mailTo.value.map(\.description).joined(separator: ","), s.mailTo.origin),
+                (
+                    "mailTo",
+                    s.mailTo.value.isEmpty ? "(unset)" : s.mailTo.value.map(\.description).joined(separator: ","),
+                    s.mailTo.origin
+                ),
                 ("subject", s.subject.value ?? "(automatic)", s.subject.origin),
             ]
-            rows.append(("insecureAllowWeakAlgorithms", String(s.allowWeakAlgorithms.value), s.allowWeakAlgorithms.origin))
-            if connection.insecureAcceptAnyHostKey { rows.append(("host key check", "OFF", "flag --insecure-accept-any-host-key")) }
+            rows.append(
+                ("insecureAllowWeakAlgorithms", String(s.allowWeakAlgorithms.value), s.allowWeakAlgorithms.origin))
+            if connection.insecureAcceptAnyHostKey {
+                rows.append(("host key check", "OFF", "flag --insecure-accept-any-host-key"))
+            }
             let width = rows.map(\.0.count).max() ?? 0
-            Output.stdout(rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 + ($0.2.isEmpty ? "" : "  (\($0.2))") }.joined(separator: "\n") + "\n")
+            Output.stdout(
+                rows.map {
+                    $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1
+                        + ($0.2.isEmpty ? "" : "  (\($0.2))")
+                }.joined(separator: "\n") + "\n")
         } catch {
             throw Failure.reported(error)
         }

@@ -35,7 +35,9 @@ struct Fetch: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Say what would be downloaded; download nothing.")
     var dryRun = false
 
-    @Flag(name: .customLong("require-current"), help: "Exit 75 when this month's company file is not on the server yet (published on the 1st at 04:00 UTC).")
+    @Flag(
+        name: .customLong("require-current"),
+        help: "Exit 75 when this month's company file is not on the server yet (published on the 1st at 04:00 UTC).")
     var requireCurrent = false
 
     func run() async throws {
@@ -44,7 +46,10 @@ struct Fetch: AsyncParsableCommand {
             let settings = try await Settings.load(
                 archive: archive.archive, config: archive.config, connection: connection, transfer: transfer,
                 environment: ProcessInfo.processInfo.environment)
-            let result = try FetchRunner(settings: settings, connection: connection, mode: mode?.environment, dryRun: dryRun, requireCurrent: requireCurrent, logger: logger).run()
+            let result = try FetchRunner(
+                settings: settings, connection: connection, mode: mode?.environment, dryRun: dryRun,
+                requireCurrent: requireCurrent, logger: logger
+            ).run()
             Output.stdout(result.summary)
             if result.code != .success { throw result.code }
         } catch {
@@ -99,20 +104,31 @@ struct FetchRunner {
             onEvent: { [logger] event in
                 switch event {
                 case .companyDirectory(let dir):
-                    if dir == "/common/expired" { logger.notice("company directory: \(dir) (no /ROOT/expired on this server)") } else { logger.info("company directory: \(dir)") }
+                    if dir == "/common/expired" {
+                        logger.notice("company directory: \(dir) (no /ROOT/expired on this server)")
+                    } else {
+                        logger.info("company directory: \(dir)")
+                    }
                 case .warning(let text): logger.warning("\(text)")
                 case .willFetch(let count, let bytes, let bound):
-                    logger.info("\(count) file\(count == 1 ? "" : "s") to fetch (\(bytes) bytes); a stalled file is given up after at most \(bound) s")
+                    logger.info(
+                        "\(count) file\(count == 1 ? "" : "s") to fetch (\(bytes) bytes); a stalled file is given up after at most \(bound) s"
+                    )
                 case .started(let file, let offset):
                     if offset > 0 { logger.info("resuming \(file.remotePath) at byte \(offset)") }
                     progress.start(file.remotePath, total: file.entry.size, from: offset)
                 case .progress(_, let bytes): progress.update(bytes)
                 case .retrying(let file, let attempt, let of, let after, let error):
                     progress.clear()
-                    logger.warning("\(file?.remotePath ?? "listing"): \(error); retry \(attempt) of \(of) in \(after) s")
+                    logger.warning(
+                        "\(file?.remotePath ?? "listing"): \(error); retry \(attempt) of \(of) in \(after) s")
                 case .fetched(let file, _, _, let problems):
                     progress.clear()
-                    if problems > 0 { logger.warning("\(file.archiveDirectory)/\(file.entry.name) has \(problems) problem\(problems == 1 ? "" : "s"): kept and flagged; see 'expcards check'") }
+                    if problems > 0 {
+                        logger.warning(
+                            "\(file.archiveDirectory)/\(file.entry.name) has \(problems) problem\(problems == 1 ? "" : "s"): kept and flagged; see 'expcards check'"
+                        )
+                    }
                 case .failed(let file, let error):
                     progress.clear()
                     logger.error("\(file.remotePath): \(error)")
@@ -128,14 +144,17 @@ struct FetchRunner {
         for (dir, e) in outcome.listing.unlisted { summary += "FAILED \(dir): cannot be listed: \(e)\n" }
         for f in outcome.listing.unfetchable { summary += "FAILED \(f.remotePath): \(f.note ?? "refused")\n" }
         for f in outcome.unchanged {
-            summary += "unchanged \(f.archiveDirectory)/\(f.entry.name): read again (new server mtime), same bytes as archived\n"
+            summary +=
+                "unchanged \(f.archiveDirectory)/\(f.entry.name): read again (new server mtime), same bytes as archived\n"
         }
         // A file an interrupted run archived without recording it is listed as archived and
         // recorded now, as fetched: count it once.
-        let archived = outcome.listing.files.filter { $0.state == .archived && !outcome.fetched.contains($0) }.count
+        let archived =
+            outcome.listing.files.filter { $0.state == .archived && !outcome.fetched.contains($0) }.count
             + outcome.unchanged.count
         let failures = outcome.failed.count + outcome.listing.unfetchable.count
-        summary += "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(failures) failed"
+        summary +=
+            "\(listed.count) file\(listed.count == 1 ? "" : "s") \(verb), \(archived) already archived, \(failures) failed"
             + " (company directory \(outcome.listing.companyDirectory ?? "none"), \(outcome.listing.shopDirectories.count) shop director\(outcome.listing.shopDirectories.count == 1 ? "y" : "ies"))\n"
         var codes: [ExitCode] = []
         // Never a silent empty run: whatever the platform published and we do not hold fails it.
@@ -176,7 +195,9 @@ final class Progress: @unchecked Sendable {
         let elapsed = max(0.001, Date().timeIntervalSince(started))
         let rate = Double(bytes - from) / elapsed
         let eta = rate > 0 ? Int(Double(total - min(bytes, total)) / rate) : 0
-        let line = String(format: "%@  %.1f/%.1f MB  %.1f MB/s  ETA %ds", displaySafe(String(name.suffix(50))), Double(bytes) / 1e6, Double(total) / 1e6, rate / 1e6, eta)
+        let line = String(
+            format: "%@  %.1f/%.1f MB  %.1f MB/s  ETA %ds", displaySafe(String(name.suffix(50))), Double(bytes) / 1e6,
+            Double(total) / 1e6, rate / 1e6, eta)
         Output.stderrControl("\r\u{1B}[K" + line)
         shown = true
     }

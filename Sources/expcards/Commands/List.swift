@@ -31,13 +31,16 @@ struct List: AsyncParsableCommand {
         let logger = logging.makeLogger()
         do {
             let settings = try await Settings.load(
-                archive: archive.archive, config: archive.config, connection: connection, environment: ProcessInfo.processInfo.environment)
+                archive: archive.archive, config: archive.config, connection: connection,
+                environment: ProcessInfo.processInfo.environment)
             let sftp = try settings.sftpConfiguration(insecure: connection.insecureAcceptAnyHostKey)
             SecurityWarnings.emit(settings: settings, connection: connection)
             var options = Fetcher.Options(archiveRoot: settings.archive.value)
             options.shops = settings.shops.value
             options.shopDirectoryPattern = settings.shopDirectory.value
-            if settings.companyDirectory.value != "/ROOT/expired" { options.companyDirectories = [settings.companyDirectory.value] }
+            if settings.companyDirectory.value != "/ROOT/expired" {
+                options.companyDirectories = [settings.companyDirectory.value]
+            }
             let fetcher = Fetcher(
                 options: options, connect: { try SFTPRemoteStore(configuration: sftp, logger: logger) },
                 now: { Int64(Date().timeIntervalSince1970) },
@@ -60,7 +63,8 @@ struct List: AsyncParsableCommand {
             let days = f.daysLeft.map { $0 < 0 ? "purge due" : String($0) } ?? "-"
             let state = f.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
             let size = String(f.entry.size)
-            out += state + " " + String(repeating: " ", count: max(0, 9 - days.count)) + days + " "
+            out +=
+                state + " " + String(repeating: " ", count: max(0, 9 - days.count)) + days + " "
                 + String(repeating: " ", count: max(0, 11 - size.count)) + size + "  "
                 + iso8601UTC(epochSeconds: f.entry.mtime) + "  " + display(f.remotePath)
                 + (f.note.map { "  (\(display($0)))" } ?? "") + "\n"
@@ -100,7 +104,9 @@ struct ListedFile: Encodable {
         note = f.note
     }
 
-    enum CodingKeys: String, CodingKey { case path, archivePath, state, kind, environment, month, shopId, size, mtime, daysLeft, note }
+    enum CodingKeys: String, CodingKey {
+        case path, archivePath, state, kind, environment, month, shopId, size, mtime, daysLeft, note
+    }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

@@ -34,8 +34,10 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         do {
-            let settings = try await Settings.load(archive: archive.archive, config: archive.config, connection: nil, environment: env)
-            let code = ReportRunner(options: report, settings: settings, logger: logging.makeLogger()).run(files: files, headline: nil)
+            let settings = try await Settings.load(
+                archive: archive.archive, config: archive.config, connection: nil, environment: env)
+            let code = ReportRunner(options: report, settings: settings, logger: logging.makeLogger()).run(
+                files: files, headline: nil)
             if code != .success { throw code }
         } catch {
             throw Failure.reported(error)
@@ -61,7 +63,9 @@ struct ReportRunner {
             let root = settings.archive.value
             do {
                 if let archive = try ArchiveDirectory.openRoot(root, create: false) {
-                    paths = try ArchiveContents.reportableFiles(in: archive).map { String($0.dropFirst(root.count + 1)) }
+                    paths = try ArchiveContents.reportableFiles(in: archive).map {
+                        String($0.dropFirst(root.count + 1))
+                    }
                     open = ArchiveContents.opener(archive)
                     size = { ReportBuilder.fileSize(atPath: archive.pathOf($0)) }
                 }
@@ -92,11 +96,14 @@ struct ReportRunner {
         if options.format == .mail {
             let to = options.mailTo.isEmpty ? settings.mailTo.value : options.mailTo.compactMap { MailAddress($0) }
             guard !to.isEmpty else {
-                logger.error("--format mail needs a recipient: --mail-to, EXPCARDS_MAIL_TO or mailTo in the configuration file")
+                logger.error(
+                    "--format mail needs a recipient: --mail-to, EXPCARDS_MAIL_TO or mailTo in the configuration file")
                 return .usage
             }
             let host = Settings.hostName
-            let from = options.mailFrom.flatMap { MailAddress($0) } ?? settings.mailFrom.value ?? MailAddress("expcards@\(host)")
+            let from =
+                options.mailFrom.flatMap { MailAddress($0) } ?? settings.mailFrom.value ?? MailAddress(
+                    "expcards@\(host)")
                 ?? MailAddress("expcards@localhost")!
             var m = MailReport.Options(from: from, to: to, date: Int64(Date().timeIntervalSince1970), host: host)
             m.subject = options.subject ?? settings.subject.value
@@ -105,7 +112,8 @@ struct ReportRunner {
             m.headline = headline
             mail = m
         }
-        let report = ReportBuilder.build(selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open, size: size)
+        let report = ReportBuilder.build(
+            selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open, size: size)
         if var m = mail {
             m.rebuildCommand = rebuildCommand(report, archive: files.isEmpty)
             mail = m
@@ -115,16 +123,22 @@ struct ReportRunner {
         switch options.format {
         case .text:
             if let headline { Output.stdout(headline + "\n") }
-            TextReport.write(report, color: options.color.enabled(environment: env), mask: options.mask) { Output.stdout(bytes: $0) }
+            TextReport.write(report, color: options.color.enabled(environment: env), mask: options.mask) {
+                Output.stdout(bytes: $0)
+            }
         case .csv:
-            CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) { Output.stdout(bytes: $0) }
+            CSVReport.write(report, dialect: options.csvDialect == .excelFR ? .excelFR : .rfc4180, mask: options.mask) {
+                Output.stdout(bytes: $0)
+            }
         case .json:
             JSONReport.write(report, mask: options.mask) { Output.stdout(bytes: $0) }
         case .mail:
             MailReport.write(report, mail!) { Output.stdout(bytes: $0) }
         }
         for file in report.files where !file.isClean {
-            logger.warning("\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")")
+            logger.warning(
+                "\(file.path): \(file.unreadable ?? "\(file.problems.count) problem\(file.problems.count == 1 ? "" : "s")")"
+            )
         }
         return report.filesWithProblems > 0 ? .dataError : .success
     }

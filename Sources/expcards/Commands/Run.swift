@@ -30,7 +30,8 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .customLong("if-new"), help: "Print nothing and exit 0 unless a file of a new month was fetched.")
     var ifNew = false
 
-    @Flag(name: .customLong("require-current"), help: "Exit 75 when this month's company file is not on the server yet.")
+    @Flag(
+        name: .customLong("require-current"), help: "Exit 75 when this month's company file is not on the server yet.")
     var requireCurrent = false
 
     func run() async throws {
@@ -45,9 +46,10 @@ struct Run: AsyncParsableCommand {
         }
         let monthsBefore: Set<YearMonth>
         do {
-            monthsBefore = Set(try ArchiveContents.reportableFiles(root: settings.archive.value).compactMap {
-                ExpCardsFileName(String($0.split(separator: "/").last ?? ""))?.month
-            })
+            monthsBefore = Set(
+                try ArchiveContents.reportableFiles(root: settings.archive.value).compactMap {
+                    ExpCardsFileName(String($0.split(separator: "/").last ?? ""))?.month
+                })
         } catch {
             throw Failure.reported(error)
         }
@@ -56,12 +58,14 @@ struct Run: AsyncParsableCommand {
         var newMonth = false
         do {
             let result = try FetchRunner(
-                settings: settings, connection: connection, mode: report.mode?.environment, dryRun: false, requireCurrent: requireCurrent, logger: logger
+                settings: settings, connection: connection, mode: report.mode?.environment, dryRun: false,
+                requireCurrent: requireCurrent, logger: logger
             ).run()
             newMonth = result.outcome.fetched.contains { !monthsBefore.contains($0.name!.month) }
             fetchCode = result.code == .dataError ? .success : result.code
             if !result.outcome.failed.isEmpty {
-                headline = "FETCH INCOMPLETE: \(result.outcome.failed.count) file(s) could not be downloaded; this report is from the archive."
+                headline =
+                    "FETCH INCOMPLETE: \(result.outcome.failed.count) file(s) could not be downloaded; this report is from the archive."
             }
             if logging.verbose { Output.stderr(result.summary) }
         } catch {
@@ -72,7 +76,8 @@ struct Run: AsyncParsableCommand {
             if fetchCode != .success { throw fetchCode }
             return
         }
-        let reportCode = ReportRunner(options: report, settings: settings, logger: logger).run(files: [], headline: headline)
+        let reportCode = ReportRunner(options: report, settings: settings, logger: logger).run(
+            files: [], headline: headline)
         let code = ExitCode.worst([fetchCode, reportCode])
         if code != .success { throw code }
     }

@@ -1,8 +1,9 @@
+import Configuration
+import ExpCardsCore
 import Foundation
 import Synchronization
-import Configuration
 import SystemPackage
-import ExpCardsCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,7 +30,8 @@ struct Settings {
     var passwordFile = Value<String?>(value: nil, origin: "default")
     var identityFile = Value<String?>(value: nil, origin: "default")
     var passphraseFile = Value<String?>(value: nil, origin: "default")
-    var knownHostsFile = Value(value: (getenv("HOME").map { String(cString: $0) } ?? "") + "/.ssh/known_hosts", origin: "default")
+    var knownHostsFile = Value(
+        value: (getenv("HOME").map { String(cString: $0) } ?? "") + "/.ssh/known_hosts", origin: "default")
     var hostKey = Value<String?>(value: nil, origin: "default")
     var shops = Value<[String]?>(value: nil, origin: "default (every shop directory found)")
     var archive = Value(value: "", origin: "default")
@@ -66,8 +68,11 @@ struct Settings {
         } else if let p = env["EXPCARDS_CONFIG"], !p.isEmpty {
             configPath = p
         } else {
-            let xdg = env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (env["HOME"].map { $0 + "/.config" } ?? "")
-            configPath = ([xdg + "/expcards", "/etc/expcards"].flatMap { dir in ["yaml", "yml"].map { "\(dir)/config.\($0)" } })
+            let xdg =
+                env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+                ?? (env["HOME"].map { $0 + "/.config" } ?? "")
+            configPath =
+                ([xdg + "/expcards", "/etc/expcards"].flatMap { dir in ["yaml", "yml"].map { "\(dir)/config.\($0)" } })
                 .first { access($0, F_OK) == 0 }
         }
         var file: FileProvider<YAMLSnapshot>?
@@ -111,7 +116,9 @@ struct Settings {
         func string(_ key: String) throws -> (String, String)? { try lookup(key) { try $0.requiredString(forKey: $1) } }
         func int(_ key: String) throws -> (Int, String)? { try lookup(key) { try $0.requiredInt(forKey: $1) } }
         func bool(_ key: String) throws -> (Bool, String)? { try lookup(key) { try $0.requiredBool(forKey: $1) } }
-        func strings(_ key: String) throws -> ([String], String)? { try lookup(key) { try $0.requiredStringArray(forKey: $1) } }
+        func strings(_ key: String) throws -> ([String], String)? {
+            try lookup(key) { try $0.requiredStringArray(forKey: $1) }
+        }
 
         if let (v, o) = try string("host") { s.host = .init(value: v, origin: o) }
         if let (v, o) = try int("port") {
@@ -132,15 +139,21 @@ struct Settings {
         }
         if let (v, o) = try string("archive") { s.archive = .init(value: v, origin: o) }
         if let (v, o) = try int("threshold") {
-            guard Limits.threshold.contains(v) else { throw Error(description: "\(o): threshold: 0 to 24 months, not \(v)") }
+            guard Limits.threshold.contains(v) else {
+                throw Error(description: "\(o): threshold: 0 to 24 months, not \(v)")
+            }
             s.threshold = .init(value: v, origin: o)
         }
         if let (v, o) = try string("mode") {
-            guard let m = ModeArgument(rawValue: v) else { throw Error(description: "\(o): mode: production or test, not '\(v)'") }
+            guard let m = ModeArgument(rawValue: v) else {
+                throw Error(description: "\(o): mode: production or test, not '\(v)'")
+            }
             s.mode = .init(value: m.environment, origin: o)
         }
         if let (v, o) = try int("timeout") {
-            guard Limits.timeout.contains(v) else { throw Error(description: "\(o): timeout: 1 to 3600 seconds, not \(v)") }
+            guard Limits.timeout.contains(v) else {
+                throw Error(description: "\(o): timeout: 1 to 3600 seconds, not \(v)")
+            }
             s.timeout = .init(value: v, origin: o)
         }
         if let (v, o) = try int("retries") {
@@ -149,11 +162,15 @@ struct Settings {
         }
         if let (v, o) = try bool("insecureAllowWeakAlgorithms") { s.allowWeakAlgorithms = .init(value: v, origin: o) }
         if let (v, o) = try int("parallel") {
-            guard Limits.parallel.contains(v) else { throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)") }
+            guard Limits.parallel.contains(v) else {
+                throw Error(description: "\(o): parallel: 1 to 16 connections, not \(v)")
+            }
             s.parallel = .init(value: v, origin: o)
         }
         if let (v, o) = try string("currency") {
-            guard let c = Currency(code: v) else { throw Error(description: "\(o): currency: an ISO 4217 code, not '\(v)'") }
+            guard let c = Currency(code: v) else {
+                throw Error(description: "\(o): currency: an ISO 4217 code, not '\(v)'")
+            }
             s.currency = .init(value: c, origin: o)
         }
         if let (v, o) = try strings("shopCurrencies") {
@@ -169,17 +186,23 @@ struct Settings {
         }
         if let (v, o) = try string("companyDirectory") { s.companyDirectory = .init(value: v, origin: o) }
         if let (v, o) = try string("shopDirectory") {
-            guard v.contains("%s") else { throw Error(description: "\(o): shopDirectory must contain %s for the shop id") }
+            guard v.contains("%s") else {
+                throw Error(description: "\(o): shopDirectory must contain %s for the shop id")
+            }
             s.shopDirectory = .init(value: v, origin: o)
         }
         if let (v, o) = try string("mailFrom") {
-            guard let a = MailAddress(v) else { throw Error(description: "\(o): mailFrom: an e-mail address, not '\(v)'") }
+            guard let a = MailAddress(v) else {
+                throw Error(description: "\(o): mailFrom: an e-mail address, not '\(v)'")
+            }
             s.mailFrom = .init(value: a, origin: o)
         }
         if let (v, o) = try strings("mailTo") {
             var list: [MailAddress] = []
             for item in v {
-                guard let a = MailAddress(item) else { throw Error(description: "\(o): mailTo: '\(item)' is not an e-mail address") }
+                guard let a = MailAddress(item) else {
+                    throw Error(description: "\(o): mailTo: '\(item)' is not an e-mail address")
+                }
                 list.append(a)
             }
             s.mailTo = .init(value: list, origin: o)
@@ -188,7 +211,8 @@ struct Settings {
         // Secrets: a password in the configuration file only when nobody else can read it.
         if let (v, o) = try lookup("password", { try $0.requiredString(forKey: $1, isSecret: true) }) {
             if o.hasPrefix("file"), let configPath, !isPrivate(configPath) {
-                throw Error(description: "\(configPath) holds a password but others can read it: chmod 600 \(configPath)")
+                throw Error(
+                    description: "\(configPath) holds a password but others can read it: chmod 600 \(configPath)")
             }
             s.password = v
             s.passwordOrigin = o
@@ -208,7 +232,9 @@ struct Settings {
             if let v = c.hostKey { s.hostKey = .init(value: v, origin: "flag --host-key") }
             if let v = c.timeout { s.timeout = .init(value: v, origin: "flag --timeout") }
             if let v = c.retries { s.retries = .init(value: v, origin: "flag --retries") }
-            if c.insecureAllowWeakAlgorithms { s.allowWeakAlgorithms = .init(value: true, origin: "flag --insecure-allow-weak-algorithms") }
+            if c.insecureAllowWeakAlgorithms {
+                s.allowWeakAlgorithms = .init(value: true, origin: "flag --insecure-allow-weak-algorithms")
+            }
         }
         if let v = transfer?.parallel { s.parallel = .init(value: v, origin: "flag --parallel") }
         if s.archive.value.isEmpty {
@@ -235,22 +261,26 @@ struct Settings {
             !line.isEmpty && !line.allSatisfy { $0 == "^" || $0 == " " } && !content.contains(line)
         }
         var text = "configuration file \(path) is not valid YAML"
-        let numbers = libraryText.firstMatch(of: /line (\d+), column (\d+)/).map { (Int($0.1), Int($0.2)) }
+        let numbers =
+            libraryText.firstMatch(of: /line (\d+), column (\d+)/).map { (Int($0.1), Int($0.2)) }
             ?? libraryText.firstMatch(of: /^(\d+):(\d+):/).map { (Int($0.1), Int($0.2)) }
-        if case let (line?, column?)? = numbers {
+        if case (let line?, let column?)? = numbers {
             text += " at line \(line), column \(column)"
             let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
-            if line >= 1, line <= lines.count, let key = lines[line - 1].split(separator: ":").first?.trimmingCharacters(in: .whitespaces),
+            if line >= 1, line <= lines.count,
+                let key = lines[line - 1].split(separator: ":").first?.trimmingCharacters(in: .whitespaces),
                 !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
             {
                 text += " (key '\(key)')"
             }
         }
-        var reason = kept.map { $0.replacing(#/^\d+:\d+: error: /#, with: "").replacing(#/:$/#, with: "") }.joined(separator: "; ")
+        var reason = kept.map { $0.replacing(#/^\d+:\d+: error: /#, with: "").replacing(#/:$/#, with: "") }.joined(
+            separator: "; ")
         // And should the library ever quote a value without its line: no secret's text passes.
         for line in content.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased().contains("pass") || parts[0].lowercased().contains("secret") else { continue }
+            guard parts.count == 2, parts[0].lowercased().contains("pass") || parts[0].lowercased().contains("secret")
+            else { continue }
             let value = parts[1].trimmingCharacters(in: .whitespaces)
             if value.count >= 3 { reason = reason.replacingOccurrences(of: value, with: "…") }
         }
@@ -262,7 +292,9 @@ struct Settings {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let safe = name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x2E }
+        let safe = name.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x2E
+        }
         return name.isEmpty || !safe ? "localhost" : name
     }
 

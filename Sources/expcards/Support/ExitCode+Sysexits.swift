@@ -14,7 +14,10 @@ extension ExitCode {
     static let config = ExitCode(78)  // EX_CONFIG
     static let software = ExitCode(70)  // EX_SOFTWARE: an internal error
 
-    static let precedence: [ExitCode] = [.usage, .config, .protocolError, .noPermission, .unavailable, .software, .ioError, .tempFail, .dataError, .noInput]
+    static let precedence: [ExitCode] = [
+        .usage, .config, .protocolError, .noPermission, .unavailable, .software, .ioError, .tempFail, .dataError,
+        .noInput,
+    ]
 
     /// The code that wins among several.
     static func worst(_ codes: [ExitCode]) -> ExitCode {

@@ -26,7 +26,9 @@ final class SFTPRemoteStore: RemoteStore, @unchecked Sendable {
         }
     }
 
-    func download(_ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func download(
+        _ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         try client.download(path, from: offset, size: size, to: sink)
     }
 
@@ -53,7 +55,8 @@ extension Settings {
     /// The SFTP configuration: host-key policy strict by default, secrets from files or the environment.
     func sftpConfiguration(insecure: Bool) throws -> SFTPConfiguration {
         guard let user = user.value else {
-            throw Settings.Error(description: "no user: give --user, EXPCARDS_USER or 'user:' in the configuration file")
+            throw Settings.Error(
+                description: "no user: give --user, EXPCARDS_USER or 'user:' in the configuration file")
         }
         var auth: [SFTPConfiguration.Authentication] = []
         if let identity = identityFile.value {
@@ -62,7 +65,9 @@ extension Settings {
         if let password { auth.append(.password(password)) }
         if auth.isEmpty { auth.append(.agent) }
         let policy: SFTPConfiguration.HostKeyPolicy =
-            insecure ? .insecureAcceptAny : (hostKey.value.map { .pinned(sha256: $0) } ?? .knownHosts(path: knownHostsFile.value))
+            insecure
+            ? .insecureAcceptAny
+            : (hostKey.value.map { .pinned(sha256: $0) } ?? .knownHosts(path: knownHostsFile.value))
         return SFTPConfiguration(
             host: host.value, port: port.value, user: user, timeout: timeout.value, hostKeyPolicy: policy,
             authentication: auth, allowWeakAlgorithms: allowWeakAlgorithms.value)

@@ -85,20 +85,20 @@ struct AlgorithmPreferencesTests {
     func mismatches() {
         let supported = Self.libssh2_1_10
         let offered = AlgorithmPreferences(supported: supported, allowWeak: false)
-        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(), supported: supported, linkedIsAtLeast1_11: false).isEmpty)
+        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(), supported: supported, linkedIsAtLeastOneEleven: false).isEmpty)
 
-        let gcm = AlgorithmMismatch.find(offered: offered, server: Self.server(cipher: "aes256-gcm@openssh.com"), supported: supported, linkedIsAtLeast1_11: false)
+        let gcm = AlgorithmMismatch.find(offered: offered, server: Self.server(cipher: "aes256-gcm@openssh.com"), supported: supported, linkedIsAtLeastOneEleven: false)
         #expect(gcm.map(\.category) == [.cipher])
         #expect(gcm.first?.serverOffers == ["aes256-gcm@openssh.com"])
         #expect(gcm.first?.clientOffers == ["aes128-ctr", "aes192-ctr", "aes256-ctr"])
-        #expect(gcm.first?.withLibSSH2_1_11 == ["aes256-gcm@openssh.com"])
+        #expect(gcm.first?.withNewerLibSSH2 == ["aes256-gcm@openssh.com"])
         let text = SFTPError.noCommonAlgorithm(host: "h", port: 2222, mismatches: gcm, libssh2Version: "1.10.0").description
         #expect(text.contains("[h]:2222") && text.contains("no cipher in common"))
         #expect(text.contains("the server offers aes256-gcm@openssh.com"))
         #expect(text.contains("would agree on aes256-gcm@openssh.com") && text.contains("LIBSSH2=1.11"))
 
         let weak = AlgorithmMismatch.find(
-            offered: offered, server: Self.server(kex: "diffie-hellman-group14-sha1", cipher: "aes128-cbc,3des-cbc"), supported: supported, linkedIsAtLeast1_11: false)
+            offered: offered, server: Self.server(kex: "diffie-hellman-group14-sha1", cipher: "aes128-cbc,3des-cbc"), supported: supported, linkedIsAtLeastOneEleven: false)
         #expect(weak.map(\.category) == [.kex, .cipher])
         #expect(weak.map(\.weakInCommon) == [["diffie-hellman-group14-sha1"], ["aes128-cbc", "3des-cbc"]])
         let weakError = SFTPError.noCommonAlgorithm(host: "h", port: 22, mismatches: weak, libssh2Version: "1.10.0")
@@ -106,8 +106,8 @@ struct AlgorithmPreferencesTests {
         #expect(weakError.description.contains("no key exchange algorithm, no cipher in common"))
         #expect(weakError.description.contains("would not help"))
 
-        let pq = AlgorithmMismatch.find(offered: offered, server: Self.server(kex: "sntrup761x25519-sha512@openssh.com"), supported: supported, linkedIsAtLeast1_11: true)
-        #expect(pq.map(\.category) == [.kex] && pq.first?.weakInCommon == [] && pq.first?.withLibSSH2_1_11 == [])
+        let pq = AlgorithmMismatch.find(offered: offered, server: Self.server(kex: "sntrup761x25519-sha512@openssh.com"), supported: supported, linkedIsAtLeastOneEleven: true)
+        #expect(pq.map(\.category) == [.kex] && pq.first?.weakInCommon == [] && pq.first?.withNewerLibSSH2 == [])
         #expect(!SFTPError.noCommonAlgorithm(host: "h", port: 22, mismatches: pq, libssh2Version: "1.11.1").description.contains("1.11 would"))
         #expect(SFTPError.noCommonAlgorithm(host: "h", port: 22, mismatches: pq, libssh2Version: "1.11.1").category == .protocolError)
     }
@@ -117,11 +117,11 @@ struct AlgorithmPreferencesTests {
         let supported = Self.libssh2_1_11
         let offered = AlgorithmPreferences(supported: supported, allowWeak: false)
         let etmOnly = "hmac-sha2-256-etm@openssh.com"
-        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(cipher: "aes256-gcm@openssh.com", mac: "umac-128@openssh.com"), supported: supported, linkedIsAtLeast1_11: true).isEmpty)
-        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(mac: etmOnly), supported: supported, linkedIsAtLeast1_11: true).isEmpty)
+        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(cipher: "aes256-gcm@openssh.com", mac: "umac-128@openssh.com"), supported: supported, linkedIsAtLeastOneEleven: true).isEmpty)
+        #expect(AlgorithmMismatch.find(offered: offered, server: Self.server(mac: etmOnly), supported: supported, linkedIsAtLeastOneEleven: true).isEmpty)
         let old = AlgorithmPreferences(supported: Self.libssh2_1_10, allowWeak: false)
-        let m = AlgorithmMismatch.find(offered: old, server: Self.server(mac: etmOnly), supported: Self.libssh2_1_10, linkedIsAtLeast1_11: false)
-        #expect(m.map(\.category) == [.mac] && m.first?.withLibSSH2_1_11 == [etmOnly])
+        let m = AlgorithmMismatch.find(offered: old, server: Self.server(mac: etmOnly), supported: Self.libssh2_1_10, linkedIsAtLeastOneEleven: false)
+        #expect(m.map(\.category) == [.mac] && m.first?.withNewerLibSSH2 == [etmOnly])
     }
 
     @Test("the linked libssh2's own lists give a modern offer in every category")

@@ -9,7 +9,8 @@ enum NameWithQuestionMarks {
     static func pick(old: UnsafeRawBufferPointer, new: UnsafeRawBufferPointer) -> Choice? {
         let q: UInt8 = 0x3F
         guard old.contains(q) || new.contains(q) else { return nil }
-        let a = String(decoding: old, as: UTF8.self), b = String(decoding: new, as: UTF8.self)
+        let a = String(decoding: old, as: UTF8.self)
+        let b = String(decoding: new, as: UTF8.self)
         if lost(a, whole: b) { return .new }
         if lost(b, whole: a) { return .old }
         return nil

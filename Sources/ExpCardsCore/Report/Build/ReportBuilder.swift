@@ -70,7 +70,9 @@ public struct ReportBuilder {
 
     /// The order files are added in: the company file first, so its names win without a second
     /// pass; then by path.
-    static func readingOrder(_ files: [(path: String, name: ExpCardsFileName)]) -> [(path: String, name: ExpCardsFileName)] {
+    static func readingOrder(
+        _ files: [(path: String, name: ExpCardsFileName)]
+    ) -> [(path: String, name: ExpCardsFileName)] {
         files.sorted { ($0.name.kind == .company ? 0 : 1, $0.path) < ($1.name.kind == .company ? 0 : 1, $1.path) }
     }
 
@@ -116,13 +118,20 @@ public struct ReportBuilder {
     /// report's arrays during the call and never kept, and no String is built.
     private mutating func add(view d: borrowing DetailView, shopId: String?, path: String) {
         let file = fileIndex(path)
-        let alias = UnsafeRawBufferPointer(d.alias), line = d.line, expiry = d.expiry
-        let name = d.name, nameLatin1 = d.nameIsLatin1, email = d.email, emailLatin1 = d.emailIsLatin1
+        let alias = UnsafeRawBufferPointer(d.alias)
+        let line = d.line
+        let expiry = d.expiry
+        let name = d.name
+        let nameLatin1 = d.nameIsLatin1
+        let email = d.email
+        let emailLatin1 = d.emailIsLatin1
         guard d.kind == .shop, let effect = d.effectDate else {
             let recurrences = d.recurrences
             ReportBuilder.withUTF8(name, latin1: nameLatin1) { n in
                 ReportBuilder.withUTF8(email, latin1: emailLatin1) { e in
-                    _ = addAlias(alias, name: n, email: e, expiry: expiry, company: true, recurrences: recurrences, shop: nil, line: line, file: file)
+                    _ = addAlias(
+                        alias, name: n, email: e, expiry: expiry, company: true, recurrences: recurrences, shop: nil,
+                        line: line, file: file)
                 }
             }
             return
@@ -131,18 +140,23 @@ public struct ReportBuilder {
         let shop = shopNumber(shopId)
         let aliasId = ReportBuilder.withUTF8(name, latin1: nameLatin1) { n in
             ReportBuilder.withUTF8(email, latin1: emailLatin1) { e in
-                addAlias(alias, name: n, email: e, expiry: expiry, company: false, recurrences: nil, shop: shop, line: line, file: file)
+                addAlias(
+                    alias, name: n, email: e, expiry: expiry, company: false, recurrences: nil, shop: shop, line: line,
+                    file: file)
             }
         }
         addSubscription(
-            alias: aliasId, shop: shop, id: UnsafeRawBufferPointer(d.subscriptionId), counter: UnsafeRawBufferPointer(d.recurrenceCounter),
+            alias: aliasId, shop: shop, id: UnsafeRawBufferPointer(d.subscriptionId),
+            counter: UnsafeRawBufferPointer(d.recurrenceCounter),
             rule: UnsafeRawBufferPointer(d.rule), effect: effect, amount: d.amount, initialAmount: d.initialAmount,
             initialCount: d.initialCount, line: line, path: path)
     }
 
     /// Text bytes as the UTF-8 of the String they stand for: Latin-1 re-encoded (every byte the
     /// scalar of the same value), as `DetailView.string` reads it.
-    private static func withUTF8<R>(_ bytes: UnsafeBufferPointer<UInt8>, latin1: Bool, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    private static func withUTF8<R>(
+        _ bytes: UnsafeBufferPointer<UInt8>, latin1: Bool, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
         guard latin1 else { return body(UnsafeRawBufferPointer(bytes)) }
         var utf8: [UInt8] = []
         utf8.reserveCapacity(bytes.count * 2)
@@ -176,7 +190,8 @@ public struct ReportBuilder {
     private mutating func appendText(_ name: UnsafeRawBufferPointer, _ email: UnsafeRawBufferPointer) -> UInt32 {
         let offset = text.count
         precondition(
-            offset + name.count + email.count <= Int(UInt32.max) && name.count <= Int(UInt16.max) && email.count <= Int(UInt16.max),
+            offset + name.count + email.count <= Int(UInt32.max) && name.count <= Int(UInt16.max)
+                && email.count <= Int(UInt16.max),
             "report text too large")
         text.append(contentsOf: name)
         text.append(contentsOf: email)
@@ -200,8 +215,10 @@ public struct ReportBuilder {
             precondition(recurrences.map { $0 >= 0 && $0 <= Int(Int32.max) } ?? true, "recurrences out of range")
             aliases.append(
                 AliasRecord(
-                    textOffset: appendText(name, email), nameLength: UInt16(name.count), emailLength: UInt16(email.count),
-                    status: 0, fromCompany: company, expiry: expiry.days32, recurrences: recurrences.map { Int32($0) } ?? -1,
+                    textOffset: appendText(name, email), nameLength: UInt16(name.count),
+                    emailLength: UInt16(email.count),
+                    status: 0, fromCompany: company, expiry: expiry.days32,
+                    recurrences: recurrences.map { Int32($0) } ?? -1,
                     subscriptions: shop == nil ? 0 : 1, shopSet: shop.map { UInt32(shopSets.singleton($0)) } ?? 0,
                     originFile: UInt32(file), originLine: UInt32(truncatingIfNeeded: line)))
             return id
@@ -211,7 +228,8 @@ public struct ReportBuilder {
         let paths = self.paths
         func place() -> String { "\(paths[file]):\(line)" }
         func aliasText() -> String { String(decoding: alias, as: UTF8.self) }
-        let originFile = Int(state.originFile), originLine = state.originLine
+        let originFile = Int(state.originFile)
+        let originLine = state.originLine
         func origin() -> String { "\(paths[originFile]):\(originLine)" }
         if company && state.fromCompany {
             if warningsOpen {
@@ -220,15 +238,20 @@ public struct ReportBuilder {
                 suppressedWarnings += 1
             }
         }
-        let start = Int(state.textOffset), middle = start + Int(state.nameLength), end = middle + Int(state.emailLength)
+        let start = Int(state.textOffset)
+        let middle = start + Int(state.nameLength)
+        let end = middle + Int(state.emailLength)
         let differs = text.withUnsafeBytes { t in
             !ReportBuilder.sameText(name, UnsafeRawBufferPointer(rebasing: t[start..<middle]))
                 || !ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
         }
-        let lostCharacters = differs ? text.withUnsafeBytes { t in
-            ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
-                ? NameWithQuestionMarks.pick(old: UnsafeRawBufferPointer(rebasing: t[start..<middle]), new: name) : nil
-        } : nil
+        let lostCharacters =
+            differs
+            ? text.withUnsafeBytes { t in
+                ReportBuilder.sameText(email, UnsafeRawBufferPointer(rebasing: t[middle..<end]))
+                    ? NameWithQuestionMarks.pick(old: UnsafeRawBufferPointer(rebasing: t[start..<middle]), new: name)
+                    : nil
+            } : nil
         if let lostCharacters {
             // The platform writes `?` for what Latin-1 lacks: the same name, not a disagreement.
             if lostCharacters == .new {
@@ -246,9 +269,12 @@ public struct ReportBuilder {
                 }
                 warn(
                     .contactsDiffer(
-                        place: place(), alias: aliasText(), found: .init(name: string(name), email: string(email)), known: known,
+                        place: place(), alias: aliasText(), found: .init(name: string(name), email: string(email)),
+                        known: known,
                         origin: origin(),
-                        outcome: state.fromCompany ? "the company file's are kept" : (company ? "the company file's are used" : "the first are kept")))
+                        outcome: state.fromCompany
+                            ? "the company file's are kept"
+                            : (company ? "the company file's are used" : "the first are kept")))
             } else {
                 suppressedWarnings += 1
             }
@@ -262,7 +288,9 @@ public struct ReportBuilder {
         if days != state.expiry {
             if warningsOpen {
                 let old = Day(daysSinceEpoch: Int(state.expiry))
-                warn("\(place()): alias \(aliasText()): expiry \(expiry) differs from \(old) at \(origin()); the earliest counts")
+                warn(
+                    "\(place()): alias \(aliasText()): expiry \(expiry) differs from \(old) at \(origin()); the earliest counts"
+                )
             } else {
                 suppressedWarnings += 1
             }
@@ -284,20 +312,24 @@ public struct ReportBuilder {
     }
 
     private mutating func addSubscription(
-        alias: Int, shop: Int, id: UnsafeRawBufferPointer, counter: UnsafeRawBufferPointer, rule: UnsafeRawBufferPointer,
+        alias: Int, shop: Int, id: UnsafeRawBufferPointer, counter: UnsafeRawBufferPointer,
+        rule: UnsafeRawBufferPointer,
         effect: Day, amount: Int64, initialAmount: Int64?, initialCount: Int, line: Int, path: String
     ) {
         let ruleId = ruleNumber(rule)
         let offset = subscriptionText.count
         precondition(
-            offset + id.count + counter.count <= Int(UInt32.max) && id.count <= Int(UInt8.max) && counter.count <= Int(UInt8.max),
+            offset + id.count + counter.count <= Int(UInt32.max) && id.count <= Int(UInt8.max)
+                && counter.count <= Int(UInt8.max),
             "subscription text too large")
         subscriptionText.append(contentsOf: id)
         subscriptionText.append(contentsOf: counter)
         subscriptions.append(
             SubscriptionRecord(
-                amount: amount, initialAmount: initialAmount ?? 0, amountAtRisk: 0, alias: UInt32(alias), shop: UInt32(shop),
-                textOffset: UInt32(offset), rule: UInt32(ruleId), effect: effect.days32, initialCount: Int32(initialCount),
+                amount: amount, initialAmount: initialAmount ?? 0, amountAtRisk: 0, alias: UInt32(alias),
+                shop: UInt32(shop),
+                textOffset: UInt32(offset), rule: UInt32(ruleId), effect: effect.days32,
+                initialCount: Int32(initialCount),
                 nextCharge: Day.none32, firstChargeAfterExpiry: Day.none32, chargesAtRisk: 0, idLength: UInt8(id.count),
                 counterLength: UInt8(counter.count), hasInitialAmount: initialAmount != nil))
         if case .failure(let reason) = ruleResults[ruleId] {
@@ -305,7 +337,9 @@ public struct ReportBuilder {
                 suppressedWarnings += 1
                 return
             }
-            warn("\(path):\(line): subscription \(String(decoding: id, as: UTF8.self)): schedule unknown (\(reason)); its charges are not counted")
+            warn(
+                "\(path):\(line): subscription \(String(decoding: id, as: UTF8.self)): schedule unknown (\(reason)); its charges are not counted"
+            )
         }
     }
 
@@ -315,7 +349,9 @@ public struct ReportBuilder {
     private mutating func ruleNumber(_ rule: UnsafeRawBufferPointer) -> Int {
         var key = UInt64(rule.count)
         if let p = rule.baseAddress, rule.count >= 8 {
-            key = key &* 0x9E37_79B9_7F4A_7C15 ^ p.loadUnaligned(as: UInt64.self) ^ p.loadUnaligned(fromByteOffset: rule.count - 8, as: UInt64.self) &* 31
+            key =
+                key &* 0x9E37_79B9_7F4A_7C15 ^ p.loadUnaligned(as: UInt64.self) ^ p.loadUnaligned(
+                    fromByteOffset: rule.count - 8, as: UInt64.self) &* 31
         }
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
         let cached = ruleCache[slot]
@@ -387,14 +423,17 @@ public struct ReportBuilder {
         for id in mismatches {
             let a = aliases[id]
             let count = Int(a.recurrences)
-            warn("alias \(aliasKeys.withKey(id) { String(decoding: $0, as: UTF8.self) }): the company file counts \(count) active recurrence\(count == 1 ? "" : "s"), the shop files list \(a.subscriptions)")
+            warn(
+                "alias \(aliasKeys.withKey(id) { String(decoding: $0, as: UTF8.self) }): the company file counts \(count) active recurrence\(count == 1 ? "" : "s"), the shop files list \(a.subscriptions)"
+            )
         }
         // Integer keys (status, expiry, the alias's first 9 bytes); the whole alias only on a tie.
         let keys = aliasKeys
         kept.sort { x, y in
             if x.high != y.high { return x.high < y.high }
             if x.low >> 32 != y.low >> 32 { return x.low >> 32 < y.low >> 32 }
-            return keys.precedes(Int(truncatingIfNeeded: x.low & 0xFFFF_FFFF), Int(truncatingIfNeeded: y.low & 0xFFFF_FFFF))
+            return keys.precedes(
+                Int(truncatingIfNeeded: x.low & 0xFFFF_FFFF), Int(truncatingIfNeeded: y.low & 0xFFFF_FFFF))
         }
         let aliasOrder = kept.map { UInt32(truncatingIfNeeded: $0.low & 0xFFFF_FFFF) }
         kept = []
@@ -402,7 +441,9 @@ public struct ReportBuilder {
         // Subscriptions: shop, first charge after expiry (unknown last), alias, subscription id.
         let never = Day(year: 9999, month: 12, day: 31)!.days32
         var shopRank = [Int](repeating: 0, count: shops.count)
-        for (rank, index) in shops.indices.sorted(by: { shops[$0].utf8.lexicographicallyPrecedes(shops[$1].utf8) }).enumerated() {
+        for (rank, index) in shops.indices.sorted(by: { shops[$0].utf8.lexicographicallyPrecedes(shops[$1].utf8) })
+            .enumerated()
+        {
             shopRank[index] = rank
         }
         var subscriptionKeys: [SubscriptionSortKey] = []
@@ -419,7 +460,8 @@ public struct ReportBuilder {
         subscriptionKeys.sort { x, y in
             if x.high != y.high { return x.high < y.high }
             if x.low != y.low { return x.low < y.low }
-            let a = subs[Int(x.index)], b = subs[Int(y.index)]
+            let a = subs[Int(x.index)]
+            let b = subs[Int(y.index)]
             if a.alias != b.alias { return keys.precedes(Int(a.alias), Int(b.alias)) }
             let byId = subText.withUnsafeBytes { t in
                 let ia = UnsafeRawBufferPointer(rebasing: t[Int(a.textOffset)..<Int(a.textOffset) + Int(a.idLength)])
@@ -442,10 +484,14 @@ public struct ReportBuilder {
             }
             summary[status] = s
         }
-        let sets = shopSets.sets.map { set in set.map { shops[$0] }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        let sets = shopSets.sets.map { set in
+            set.map { shops[$0] }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
         report.store = ReportStore(
-            aliasKeys: aliasKeys, aliases: aliases, text: text, subscriptions: subscriptions, subscriptionText: subscriptionText,
-            rules: rules, ruleResults: ruleResults, shops: shops, shopCurrencies: shopCurrencyIds.map { currencies[$0] },
+            aliasKeys: aliasKeys, aliases: aliases, text: text, subscriptions: subscriptions,
+            subscriptionText: subscriptionText,
+            rules: rules, ruleResults: ruleResults, shops: shops,
+            shopCurrencies: shopCurrencyIds.map { currencies[$0] },
             shopSets: sets, aliasOrder: aliasOrder, subscriptionOrder: subscriptionOrder, aliasAmounts: amounts,
             currencies: currencies)
         report.summary = summary
@@ -467,7 +513,8 @@ private struct AliasSortKey {
         // Days since the epoch of years 1...9999, made non-negative: 22 bits.
         let expiry = UInt64(Int(record.expiry) + 719_162)
         let (first, next) = keys.withKey(id) { key -> (UInt64, UInt64) in
-            var first: UInt64 = 0, next: UInt64 = 0
+            var first: UInt64 = 0
+            var next: UInt64 = 0
             for i in 0..<5 { first = first << 8 | UInt64(i < key.count ? key[i] : 0) }
             for i in 5..<9 { next = next << 8 | UInt64(i < key.count ? key[i] : 0) }
             return (first, next)

@@ -58,7 +58,8 @@ final class ReportStore: Sendable {
     }
 
     static let empty = ReportStore(
-        aliasKeys: ByteInterner(), aliases: [], text: [], subscriptions: [], subscriptionText: [], rules: ByteInterner(),
+        aliasKeys: ByteInterner(), aliases: [], text: [], subscriptions: [], subscriptionText: [],
+        rules: ByteInterner(),
         ruleResults: [], shops: [], shopCurrencies: [], shopSets: [[]], aliasOrder: [], subscriptionOrder: [],
         aliasAmounts: AliasAmounts(), currencies: [])
 
@@ -118,7 +119,9 @@ final class ReportStore: Sendable {
 
     func withName<R>(_ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let a = aliases[id]
-        return text.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(a.textOffset)..<Int(a.textOffset) + Int(a.nameLength)])) }
+        return text.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[Int(a.textOffset)..<Int(a.textOffset) + Int(a.nameLength)]))
+        }
     }
 
     func withEmail<R>(_ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
@@ -130,13 +133,17 @@ final class ReportStore: Sendable {
     func withSubscriptionId<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let s = subscriptions[index]
         let start = Int(s.textOffset)
-        return subscriptionText.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<start + Int(s.idLength)])) }
+        return subscriptionText.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[start..<start + Int(s.idLength)]))
+        }
     }
 
     func withCounter<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let s = subscriptions[index]
         let start = Int(s.textOffset) + Int(s.idLength)
-        return subscriptionText.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<start + Int(s.counterLength)])) }
+        return subscriptionText.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[start..<start + Int(s.counterLength)]))
+        }
     }
 
     func aliasString(_ id: Int) -> String { withAlias(id) { String(decoding: $0, as: UTF8.self) } }
@@ -167,7 +174,8 @@ final class ReportStore: Sendable {
         let a = aliases[id]
         return ExpiryReport.Alias(
             alias: aliasString(id), name: name(id), email: email(id), expiry: Day(daysSinceEpoch: Int(a.expiry)),
-            status: status(id), recurrences: a.recurrences < 0 ? nil : Int(a.recurrences), shops: shopSets[Int(a.shopSet)],
+            status: status(id), recurrences: a.recurrences < 0 ? nil : Int(a.recurrences),
+            shops: shopSets[Int(a.shopSet)],
             subscriptions: Int(a.subscriptions), amountAtRisk: amounts(ofAlias: id))
     }
 
@@ -176,7 +184,8 @@ final class ReportStore: Sendable {
         let a = Int(s.alias)
         return ExpiryReport.Subscription(
             shopId: shops[Int(s.shop)], alias: aliasString(a), subscriptionId: subscriptionId(index), name: name(a),
-            email: email(a), expiry: Day(daysSinceEpoch: Int(aliases[a].expiry)), status: status(a), rule: rule(Int(s.rule)),
+            email: email(a), expiry: Day(daysSinceEpoch: Int(aliases[a].expiry)), status: status(a),
+            rule: rule(Int(s.rule)),
             effectDate: Day(daysSinceEpoch: Int(s.effect)), recurrenceCounter: counter(index), amount: s.amount,
             initialAmount: s.hasInitialAmount ? s.initialAmount : nil, initialCount: Int(s.initialCount),
             currency: shopCurrencies[Int(s.shop)], risk: risk(index))
@@ -323,7 +332,9 @@ struct ByteInterner: Sendable {
             i = (i + 1) & mask
         }
         let id = spans.count
-        precondition(id < Int(UInt32.max) - 1 && bytes.count + key.count <= Int(UInt32.max), "report too large for 32-bit offsets")
+        precondition(
+            id < Int(UInt32.max) - 1 && bytes.count + key.count <= Int(UInt32.max),
+            "report too large for 32-bit offsets")
         spans.append(Span(offset: UInt32(bytes.count), length: UInt32(key.count)))
         bytes.append(contentsOf: key)
         slots[i] = tag << 32 | UInt64(id + 1)
@@ -342,7 +353,9 @@ struct ByteInterner: Sendable {
 
     func withKey<R>(_ id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let s = spans[id]
-        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(s.offset)..<Int(s.offset) + Int(s.length)])) }
+        return bytes.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[Int(s.offset)..<Int(s.offset) + Int(s.length)]))
+        }
     }
 
     func length(_ id: Int) -> Int { Int(spans[id].length) }

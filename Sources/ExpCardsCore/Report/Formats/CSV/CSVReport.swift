@@ -24,7 +24,9 @@ public enum CSVReport {
 
     /// Streams the CSV to `output` in pieces of about 1 MiB, written from the report's compact
     /// records; the cells a million rows repeat (an alias's own, rules, shops) are made once.
-    public static func write(_ r: ExpiryReport, dialect: Dialect, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void) {
+    public static func write(
+        _ r: ExpiryReport, dialect: Dialect, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void
+    ) {
         let out = ByteOutput(sink: output)
         let separator: UInt8 = dialect == .excelFR ? UInt8(ascii: ";") : UInt8(ascii: ",")
         let point: UInt8 = dialect == .excelFR ? UInt8(ascii: ",") : UInt8(ascii: ".")
@@ -43,9 +45,12 @@ public enum CSVReport {
             return bytes
         }
         let statuses = ExpiryStatus.allCases.map { s in cell { $0.append(s.rawValue) } }
-        let shopSets = store.shopSets.map { set in cell { textCell(set.joined(separator: " "), separator: separator, to: $0) } }
+        let shopSets = store.shopSets.map { set in
+            cell { textCell(set.joined(separator: " "), separator: separator, to: $0) }
+        }
         let shops = store.shops.map { shop in cell { textCell(shop, separator: separator, to: $0) } }
-        let rules = (0..<store.rules.count).map { id in cell { textCell(store.rule(id), separator: separator, to: $0) } }
+        let rules = (0..<store.rules.count).map { id in cell { textCell(store.rule(id), separator: separator, to: $0) }
+        }
         let unknown = store.ruleResults.map { result -> [UInt8]? in
             guard case .failure(let reason) = result else { return nil }
             return cell { textCell(reason.description, separator: separator, to: $0) }
@@ -57,7 +62,9 @@ public enum CSVReport {
         var byAlias = [UInt32](repeating: 0, count: store.subscriptions.count)
         var next = starts
         for (k, index) in store.subscriptionOrder.enumerated() {
-            if k + 16 < store.subscriptionOrder.count { out.readAhead &+= UInt64(store.subscriptions[Int(store.subscriptionOrder[k + 16])].alias) }
+            if k + 16 < store.subscriptionOrder.count {
+                out.readAhead &+= UInt64(store.subscriptions[Int(store.subscriptionOrder[k + 16])].alias)
+            }
             let a = Int(store.subscriptions[Int(index)].alias)
             byAlias[Int(next[a])] = index
             next[a] += 1
@@ -78,11 +85,15 @@ public enum CSVReport {
                 o.append(separator)
                 store.withAlias(id) { textCell($0, separator: separator, to: o) }
                 o.append(separator)
-                if mask { textCell(Masking.name(store.name(id)), separator: separator, to: o) } else {
+                if mask {
+                    textCell(Masking.name(store.name(id)), separator: separator, to: o)
+                } else {
                     store.withName(id) { textCell($0, separator: separator, to: o) }
                 }
                 o.append(separator)
-                if mask { textCell(Masking.email(store.email(id)), separator: separator, to: o) } else {
+                if mask {
+                    textCell(Masking.email(store.email(id)), separator: separator, to: o)
+                } else {
                     store.withEmail(id) { textCell($0, separator: separator, to: o) }
                 }
                 o.append(separator)
@@ -90,7 +101,8 @@ public enum CSVReport {
                 o.append(separator)
                 o.append(shopSets[Int(a.shopSet)])
             }
-            let first = Int(starts[id]), end = Int(starts[id + 1])
+            let first = Int(starts[id])
+            let end = Int(starts[id + 1])
             if first == end {
                 o.withBytes(from: 0) { out.append($0) }
                 for _ in 0..<emptySubscriptionCells { out.append(separator) }
@@ -119,7 +131,9 @@ public enum CSVReport {
                 out.append(separator)
                 out.append(minor: s.amount, minorDigits: currency.minorDigits, point: point)
                 out.append(separator)
-                if s.hasInitialAmount { out.append(minor: s.initialAmount, minorDigits: currency.minorDigits, point: point) }
+                if s.hasInitialAmount {
+                    out.append(minor: s.initialAmount, minorDigits: currency.minorDigits, point: point)
+                }
                 out.append(separator)
                 out.append(int: Int64(s.initialCount))
                 out.append(separator)
@@ -145,7 +159,10 @@ public enum CSVReport {
         guard isSimpleText(bytes) else {
             return textCell(String(decoding: bytes, as: UTF8.self), separator: separator, to: out)
         }
-        let formula = bytes.first.map { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") } ?? false
+        let formula =
+            bytes.first.map {
+                $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@")
+            } ?? false
         let quote = bytes.contains { $0 == separator || $0 == UInt8(ascii: "\"") }
         if quote { out.append(UInt8(ascii: "\"")) }
         if formula { out.append(UInt8(ascii: "'")) }
@@ -177,7 +194,9 @@ public enum CSVReport {
     /// Quoted when needed, by scalars: a CSV reader splits on the separator's byte even when a
     /// combining mark follows it (Swift's Characters would hide `,\u{301}` from a `,` test).
     static func quoted(_ cell: String, separator: Unicode.Scalar) -> String {
-        guard cell.unicodeScalars.contains(where: { $0 == separator || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return cell }
+        guard cell.unicodeScalars.contains(where: { $0 == separator || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
+            return cell
+        }
         var out = String.UnicodeScalarView()
         out.append("\"")
         for scalar in cell.unicodeScalars {

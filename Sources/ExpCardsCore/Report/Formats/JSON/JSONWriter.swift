@@ -70,7 +70,8 @@ struct JSONWriter {
         var i = 0
         let n = bytes.count
         if let p = bytes.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
             @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
             while i + 8 <= n {
                 let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)

@@ -59,7 +59,9 @@ final class Gzip {
     init() {
         stream.initialize(to: z_stream())
         // windowBits 16 + 15: a gzip header and trailer rather than zlib's.
-        let rc = deflateInit2_(stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let rc = deflateInit2_(
+            stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+            Int32(MemoryLayout<z_stream>.size))
         precondition(rc == Z_OK, "deflateInit2 failed: \(rc)")
     }
 

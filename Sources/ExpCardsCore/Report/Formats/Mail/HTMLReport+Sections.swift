@@ -10,7 +10,8 @@ extension HTMLWriter {
             heading("SUBSCRIPTIONS AT RISK · none" + (shopFiles ? "" : " (no shop file read)"))
             return
         }
-        var shown = 0, leftOut = 0
+        var shown = 0
+        var leftOut = 0
         var shop: String?
         var open = false
         var any = false
@@ -27,7 +28,10 @@ extension HTMLWriter {
                 let label = report.shopLabels[s.shopId].map { " (" + text($0) + ")" } ?? ""
                 put("<h3 style=\"margin:16px 0 4px 0;font-size:14px;\(Self.font)\">Shop \(text(s.shopId))\(label)</h3>")
                 table()
-                headerRow(["First charge after expiry", "Subscription", "Name", "Card expiry", "Next charge", "At risk>", "Each>", "Counter"])
+                headerRow([
+                    "First charge after expiry", "Subscription", "Name", "Card expiry", "Next charge", "At risk>",
+                    "Each>", "Counter",
+                ])
                 open = true
             }
             shown += 1
@@ -48,9 +52,11 @@ extension HTMLWriter {
             let nowrap = "white-space:nowrap;"
             row(
                 [
-                    (nowrap + "font-weight:bold;color:\(c.text);", first), ("", text(s.subscriptionId)), ("", name(s.name)),
+                    (nowrap + "font-weight:bold;color:\(c.text);", first), ("", text(s.subscriptionId)),
+                    ("", name(s.name)),
                     (nowrap + "color:\(c.text);", "\(s.expiry)"), (nowrap, next),
-                    (r.isScheduleKnown ? "text-align:right;" : "", atRisk), ("text-align:right;", each), ("", text(s.recurrenceCounter)),
+                    (r.isScheduleKnown ? "text-align:right;" : "", atRisk), ("text-align:right;", each),
+                    ("", text(s.recurrenceCounter)),
                 ], background: c.background)
         }
         if open { put("</table>") }
@@ -60,7 +66,9 @@ extension HTMLWriter {
 
     mutating func files() {
         let problems = report.problemCount
-        heading("PROBLEMS · " + (problems == 0 ? "none" : "\(problems)"), colour: problems == 0 ? "#222222" : Self.colours[.expired]!.text)
+        heading(
+            "PROBLEMS · " + (problems == 0 ? "none" : "\(problems)"),
+            colour: problems == 0 ? "#222222" : Self.colours[.expired]!.text)
         for f in report.files where !f.isClean {
             put("<p style=\"margin:8px 0 2px 0;font-weight:bold;\">\(text(f.path))</p><ul style=\"margin:0 0 8px 0;\">")
             if let u = f.unreadable { put("<li>\(text(u))</li>") }
@@ -82,9 +90,14 @@ extension HTMLWriter {
             if f.compressed { kind += ", gzip" }
             var file = text(f.path)
             if !f.warnings.isEmpty {
-                file += "<br><span style=\"color:#b34700;\">" + f.warnings.map { "warning: " + text($0) }.joined(separator: "<br>") + "</span>"
+                file +=
+                    "<br><span style=\"color:#b34700;\">"
+                    + f.warnings.map { "warning: " + text($0) }.joined(separator: "<br>") + "</span>"
             }
-            row([("font-weight:bold;color:\(colour);", state), ("", file), ("", text(kind)), ("text-align:right;", "\(f.detailRecords)")])
+            row([
+                ("font-weight:bold;color:\(colour);", state), ("", file), ("", text(kind)),
+                ("text-align:right;", "\(f.detailRecords)"),
+            ])
         }
         put("</table>")
         if !report.excluded.isEmpty {

@@ -6,7 +6,8 @@
 /// subscriptions are listed, the rest counted in a note.
 enum HTMLReport {
     static func render(
-        _ r: ExpiryReport, headline: String?, verdict: String, title: String, mask: Bool, maxRows: Int, leftOutNote: String
+        _ r: ExpiryReport, headline: String?, verdict: String, title: String, mask: Bool, maxRows: Int,
+        leftOutNote: String
     ) -> String {
         var w = HTMLWriter(report: r, mask: mask, maxRows: maxRows, leftOutNote: leftOutNote)
         w.document(headline: headline, verdict: verdict, title: title)
@@ -122,15 +123,21 @@ struct HTMLWriter {
     /// A header row; a label ending in `>` is right-aligned (the `>` dropped).
     mutating func headerRow(_ labels: [String]) {
         let cells = labels.map { label in
-            label.hasSuffix(">") ? "<th style=\"\(Self.head)text-align:right;\">\(label.dropLast())</th>" : "<th style=\"\(Self.head)\">\(label)</th>"
+            label.hasSuffix(">")
+                ? "<th style=\"\(Self.head)text-align:right;\">\(label.dropLast())</th>"
+                : "<th style=\"\(Self.head)\">\(label)</th>"
         }
         put("<tr>" + cells.joined() + "</tr>")
     }
 
     /// A row of cells, each its extra style and its HTML.
     mutating func row(_ cells: [(style: String, html: String)], background: String? = nil) {
-        let open = "<tr valign=\"top\" style=\"\(Self.rowStyle)" + (background.map { "background:\($0);" } ?? "") + "\">"
-        put(open + cells.map { $0.style.isEmpty ? "<td>\($0.html)</td>" : "<td style=\"\($0.style)\">\($0.html)</td>" }.joined() + "</tr>")
+        let open =
+            "<tr valign=\"top\" style=\"\(Self.rowStyle)" + (background.map { "background:\($0);" } ?? "") + "\">"
+        put(
+            open
+                + cells.map { $0.style.isEmpty ? "<td>\($0.html)</td>" : "<td style=\"\($0.style)\">\($0.html)</td>" }
+                .joined() + "</tr>")
     }
 
     mutating func heading(_ html: String, colour: String = "#222222") {
@@ -146,7 +153,8 @@ struct HTMLWriter {
             let s = report.summary[status] ?? .init()
             let c = Self.colours[status]!
             row([
-                ("color:\(c.text);font-weight:bold;", status.rawValue.capitalized), ("text-align:right;", "\(s.aliases)"),
+                ("color:\(c.text);font-weight:bold;", status.rawValue.capitalized),
+                ("text-align:right;", "\(s.aliases)"),
                 ("text-align:right;", "\(s.subscriptions)"), ("", money(s.amountAtRisk)),
             ])
         }
@@ -166,11 +174,15 @@ struct HTMLWriter {
         switch status {
         case .expired: scope = "expired before \(report.options.asOf)"
         case .expiring:
-            scope = report.options.thresholdMonths == 0
-                ? "expiring on \(report.options.asOf)" : "expiring from \(report.options.asOf) to \(report.thresholdEnd)"
+            scope =
+                report.options.thresholdMonths == 0
+                ? "expiring on \(report.options.asOf)"
+                : "expiring from \(report.options.asOf) to \(report.thresholdEnd)"
         case .later: scope = "expiring after \(report.thresholdEnd)"
         }
-        heading("\(status.rawValue.uppercased()) · \(all.isEmpty ? "none" : plural(all.count, "card")) \(scope)", colour: c.text)
+        heading(
+            "\(status.rawValue.uppercased()) · \(all.isEmpty ? "none" : plural(all.count, "card")) \(scope)",
+            colour: c.text)
         guard !all.isEmpty else { return }
         let shown = all.prefix(max(0, budget))
         budget -= shown.count
@@ -181,7 +193,8 @@ struct HTMLWriter {
                 let shops = a.shops.isEmpty ? "-" : a.shops.map(text).joined(separator: ", ")
                 row(
                     [
-                        ("color:\(c.text);font-weight:bold;white-space:nowrap;", "\(a.expiry)"), ("", name(a.name)), ("white-space:nowrap;", email(a.email)),
+                        ("color:\(c.text);font-weight:bold;white-space:nowrap;", "\(a.expiry)"), ("", name(a.name)),
+                        ("white-space:nowrap;", email(a.email)),
                         ("text-align:right;", "\(a.subscriptions)"), ("", shops),
                         ("font-family:monospace;font-size:12px;color:#555555;", text(a.alias)),
                     ], background: c.background)

@@ -100,7 +100,11 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
         guard let at = bytes.lastIndex(of: 0x40), at > 0, at < bytes.count - 1,
             bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"<>()[],;:\\\"".utf8.contains($0) })
         else { return nil }
-        if let name, name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || "<>\"".unicodeScalars.contains($0) }) {
+        if let name,
+            name.unicodeScalars.contains(where: {
+                $0.value < 0x20 || $0.value == 0x7F || "<>\"".unicodeScalars.contains($0)
+            })
+        {
             return nil
         }
         displayName = name
@@ -112,7 +116,9 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
     /// For a header: a display name quoted, or RFC 2047-encoded when not ASCII.
     var header: String {
         guard let displayName else { return address }
-        if MIMEEncoding.isPrintableASCII(displayName) { return "\"\(displayName.replacingOccurrences(of: "\\", with: "\\\\"))\" <\(address)>" }
+        if MIMEEncoding.isPrintableASCII(displayName) {
+            return "\"\(displayName.replacingOccurrences(of: "\\", with: "\\\\"))\" <\(address)>"
+        }
         return MIMEEncoding.encodedWord(Array(displayName.utf8)) + " <\(address)>"
     }
 

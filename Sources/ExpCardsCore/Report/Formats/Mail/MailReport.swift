@@ -35,7 +35,9 @@ public enum MailReport {
         /// A line put before the report in both alternatives (e.g. that the fetch failed).
         public var headline: String?
 
-        public init(from: MailAddress, to: [MailAddress], date: Int64, host: String, token: String = MailReport.randomToken()) {
+        public init(
+            from: MailAddress, to: [MailAddress], date: Int64, host: String, token: String = MailReport.randomToken()
+        ) {
             self.from = from
             self.to = to
             self.date = date
@@ -56,7 +58,8 @@ public enum MailReport {
     /// `[expcards] WARNING 12 expired, 24 expiring · ACME 2026-11`.
     public static func defaultSubject(_ r: ExpiryReport) -> String {
         let word = r.problemCount > 0 ? "PROBLEMS" : r.warningCount > 0 ? "WARNING" : "OK"
-        let expired = r.summary[.expired]?.aliases ?? 0, expiring = r.summary[.expiring]?.aliases ?? 0
+        let expired = r.summary[.expired]?.aliases ?? 0
+        let expiring = r.summary[.expiring]?.aliases ?? 0
         var subject = "[expcards] \(word) \(expired) expired, \(expiring) expiring"
         var scope: [String] = []
         if let company = r.companyLabel {
@@ -73,9 +76,11 @@ public enum MailReport {
     /// `expiring-cards-<company>-<YYYY-MM>.csv`, in characters every file system and client takes.
     public static func attachmentName(_ r: ExpiryReport) -> String {
         let who = r.companyLabel ?? (r.shopLabels.count == 1 ? r.shopLabels.first!.value : "all")
-        let safe = String(who.unicodeScalars.map { s -> Character in
-            s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "-" || s == "_" || s == ".") ? Character(s) : "_"
-        })
+        let safe = String(
+            who.unicodeScalars.map { s -> Character in
+                s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "-" || s == "_" || s == ".")
+                    ? Character(s) : "_"
+            })
         return "expiring-cards-\(safe)" + (r.month.map { "-\($0)" } ?? "") + ".csv"
     }
 
@@ -91,7 +96,9 @@ public enum MailReport {
     }
 
     static func build(_ r: ExpiryReport, _ o: Options) -> [UInt8] {
-        let subject = (o.subject ?? defaultSubject(r)).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) }
+        let subject = (o.subject ?? defaultSubject(r)).unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0)
+        }
         let subjectText = String(subject)
 
         // The parts' contents, each within its bound.
@@ -112,10 +119,12 @@ public enum MailReport {
         }
         let verdict = textBytes.dropFirst(text.headlineBytes).prefix { $0 != 0x0A }
         let html = HTMLReport.render(
-            r, headline: o.headline, verdict: String(decoding: verdict, as: UTF8.self), title: subjectText, mask: o.mask,
+            r, headline: o.headline, verdict: String(decoding: verdict, as: UTF8.self), title: subjectText,
+            mask: o.mask,
             maxRows: o.limits.htmlRows, leftOutNote: leftOutNote)
 
-        let mixed = "=_mixed_" + o.token, alternative = "=_alt_" + o.token
+        let mixed = "=_mixed_" + o.token
+        let alternative = "=_alt_" + o.token
         var m: [UInt8] = []
         func put(_ s: String) {
             m += Array(s.utf8)
@@ -171,7 +180,8 @@ public enum MailReport {
             put("Content-Transfer-Encoding: quoted-printable")
             put("")
             let megabytes = (csv.totalBytes + 999_999) / 1_000_000
-            let note = "The CSV report (\(megabytes) MB) is too large to attach, even compressed (the limit is"
+            let note =
+                "The CSV report (\(megabytes) MB) is too large to attach, even compressed (the limit is"
                 + " \(o.limits.attachmentBytes / 1_000_000) MB). Rebuild it from the archive with:\n\n    \(o.rebuildCommand)\n"
             MIMEEncoding.quotedPrintable(Array(note.utf8), into: &m)
         }
@@ -212,7 +222,9 @@ struct TextPart {
 
     mutating func finish() -> [UInt8] {
         if cut {
-            bytes += Array("\n[The text report stops here: \(leftOut) more bytes left out; the attachment lists every card.]\n".utf8)
+            bytes += Array(
+                "\n[The text report stops here: \(leftOut) more bytes left out; the attachment lists every card.]\n"
+                    .utf8)
         }
         return bytes
     }

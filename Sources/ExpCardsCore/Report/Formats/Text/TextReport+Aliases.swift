@@ -30,7 +30,9 @@ extension TextReportWriter {
     /// without the alias, the e-mail favoured (it is longer, and how ops reach the buyer).
     mutating func columns() -> AliasColumns {
         if let aliasColumns { return aliasColumns }
-        var aliasN = 0, nameN = 0, emailN = 0
+        var aliasN = 0
+        var nameN = 0
+        var emailN = 0
         var setsUsed = Set<UInt32>()
         // Maxima do not depend on the order: when every alias is reported, read them in storage
         // order (sequential memory) rather than in the report's.
@@ -46,7 +48,8 @@ extension TextReportWriter {
             for idU in store.aliasOrder { measure(Int(idU)) }
         }
         let shopCount = Set(setsUsed.flatMap { store.shopSets[Int($0)] }).count
-        let shopsW = shopCount < 2 ? 0 : max(5, setsUsed.map { displayWidth(shopsText(store.shopSets[Int($0)])) }.max() ?? 0)
+        let shopsW =
+            shopCount < 2 ? 0 : max(5, setsUsed.map { displayWidth(shopsText(store.shopSets[Int($0)])) }.max() ?? 0)
         nameN = max(4, nameN)
         emailN = max(6, emailN)
         let aliasW = max(5, aliasN)
@@ -78,7 +81,8 @@ extension TextReportWriter {
         switch status {
         case .expired: scope = "expired before \(options.asOf)"
         case .expiring:
-            scope = options.thresholdMonths == 0
+            scope =
+                options.thresholdMonths == 0
                 ? "expiring on \(options.asOf)" : "expiring from \(options.asOf) to \(report.thresholdEnd)"
         case .later: scope = "expiring after \(report.thresholdEnd)"
         }
@@ -91,9 +95,10 @@ extension TextReportWriter {
         let c = columns()
         let aliasHeader = c.alias == 0 ? "" : padded("Alias", to: c.alias) + "  "
         let nameHeader = c.alias == 0 ? "Name, alias" : "Name"
-        line("    " + padded("Expiry", to: 10) + "  " + aliasHeader + padded(nameHeader, to: c.name)
-            + "  " + padded("E-mail", to: c.email) + "  " + rightAligned("Subs", to: AliasColumns.subs)
-            + (c.shops == 0 ? "" : "  Shops"))
+        line(
+            "    " + padded("Expiry", to: 10) + "  " + aliasHeader + padded(nameHeader, to: c.name)
+                + "  " + padded("E-mail", to: c.email) + "  " + rightAligned("Subs", to: AliasColumns.subs)
+                + (c.shops == 0 ? "" : "  Shops"))
         let shopsCells = store.shopSets.map { "  " + displaySafe(shopsText($0)) }
         var month = -1
         for (position, idU) in ids.enumerated() {

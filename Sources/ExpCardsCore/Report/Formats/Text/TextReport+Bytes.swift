@@ -37,7 +37,11 @@ extension TextReportWriter {
 
     /// `displaySafe(text)`, whole.
     mutating func appendText(_ bytes: UnsafeRawBufferPointer) {
-        if isSimpleText(bytes) { out.append(bytes) } else { out.append(displaySafe(String(decoding: bytes, as: UTF8.self))) }
+        if isSimpleText(bytes) {
+            out.append(bytes)
+        } else {
+            out.append(displaySafe(String(decoding: bytes, as: UTF8.self)))
+        }
     }
 
     /// `padded(displaySafe(text), to: width)`.
@@ -53,7 +57,8 @@ extension TextReportWriter {
         }
         guard width > 0 else { return }
         // The first width - 1 scalars, then "…".
-        var scalars = 0, end = 0
+        var scalars = 0
+        var end = 0
         while end < bytes.count {
             if bytes[end] & 0xC0 != 0x80 {
                 if scalars == width - 1 { break }
@@ -83,7 +88,8 @@ extension TextReportWriter {
         guard simple else {
             let text = out.withBytes(from: start) { String(decoding: $0, as: UTF8.self) }
             out.truncate(to: start)
-            return paragraph(text, indent: String(repeating: " ", count: indent), hanging: String(repeating: " ", count: hanging))
+            return paragraph(
+                text, indent: String(repeating: " ", count: indent), hanging: String(repeating: " ", count: hanging))
         }
         var text = scratch
         text.removeAll(keepingCapacity: true)
@@ -99,7 +105,8 @@ extension TextReportWriter {
     mutating func wrapSimple(_ text: UnsafeRawBufferPointer, indent: Int, hanging: Int) {
         func appendLine(_ bytes: UnsafeRawBufferPointer) {
             // Runs between no-break spaces copied whole; each no-break space written as a space.
-            var run = 0, i = 0
+            var run = 0
+            var i = 0
             while i < bytes.count {
                 if bytes[i] == 0xC2 && i + 1 < bytes.count && bytes[i + 1] == 0xA0 {
                     out.append(UnsafeRawBufferPointer(rebasing: bytes[run..<i]))
@@ -160,7 +167,8 @@ extension TextReportWriter {
             while used + ww > width {
                 let room = width - used
                 guard room > 0 else { break }
-                var scalars = 0, end = 0
+                var scalars = 0
+                var end = 0
                 while end < word.count {
                     if word[end] & 0xC0 != 0x80 {
                         if scalars == room { break }

@@ -21,7 +21,8 @@ extension TextReportWriter {
         // (sequential memory). A shop has one currency, so its amount is one sum.
         var nameWidths = [Int32](repeating: -1, count: store.aliases.count)
         var listedCount = 0
-        var subN = 0, nameN = 0
+        var subN = 0
+        var nameN = 0
         var shopAll = [Int](repeating: 0, count: store.shops.count)
         var shopAtRisk = [Int](repeating: 0, count: store.shops.count)
         var shopAmount = [Int64](repeating: 0, count: store.shops.count)
@@ -43,8 +44,9 @@ extension TextReportWriter {
             nameN = max(nameN, Int(nameWidths[a]))
         }
         nameWidths = []
-        line(heading + " · " + (listedCount == 0 ? "none" : plural(listedCount, "subscription"))
-            + ", by first charge after the card's expiry")
+        line(
+            heading + " · " + (listedCount == 0 ? "none" : plural(listedCount, "subscription"))
+                + ", by first charge after the card's expiry")
         // Line 1: first charge after expiry, subscription id, name, the card's expiry.
         let room = width - (4 + 10 + 2 + 2 + 2 + 23)
         let subW = min(subN, max(room - nameN, room * 3 / 5))
@@ -65,7 +67,9 @@ extension TextReportWriter {
                 var head = "Shop \(shopId)"
                 if let label = report.shopLabels[shopId] { head += " (" + displaySafe(label) + ")" }
                 head += " · " + (atRisk == 0 ? "none at risk" : plural(atRisk, "subscription") + " at risk")
-                if amounts.values.contains(where: { $0 != 0 }) { head += ", " + money(amounts.filter { $0.value != 0 }) }
+                if amounts.values.contains(where: { $0 != 0 }) {
+                    head += ", " + money(amounts.filter { $0.value != 0 })
+                }
                 let other = shopAll[shop] - atRisk
                 if other > 0 { head += " · \(other) not at risk (no charge after the expiry)" }
                 blank()
@@ -152,7 +156,11 @@ extension TextReportWriter {
         out.append(dot)
         out.append("counter ")
         store.withCounter(index) { counter in
-            if isSimpleText(counter) { out.append(counter) } else { out.append(displaySafe(String(decoding: counter, as: UTF8.self))) }
+            if isSimpleText(counter) {
+                out.append(counter)
+            } else {
+                out.append(displaySafe(String(decoding: counter, as: UTF8.self)))
+            }
         }
         if reason != nil {
             out.append(dot)

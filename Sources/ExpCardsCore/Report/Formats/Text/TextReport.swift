@@ -19,8 +19,11 @@ public enum TextReport {
     /// Streams the report to `output` in pieces of about 1 MiB. The rows (one per alias, two or
     /// more per subscription) are written from the report's compact records, byte by byte when
     /// their text is simple (see `isSimpleText`), through Strings otherwise.
-    public static func write(_ r: ExpiryReport, color: Bool, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void) {
-        var w = TextReportWriter(report: r, style: TerminalStyle(enabled: color), mask: mask, out: ByteOutput(sink: output))
+    public static func write(
+        _ r: ExpiryReport, color: Bool, mask: Bool, to output: @escaping (UnsafeRawBufferPointer) -> Void
+    ) {
+        var w = TextReportWriter(
+            report: r, style: TerminalStyle(enabled: color), mask: mask, out: ByteOutput(sink: output))
         w.write()
         w.out.flush()
     }
@@ -115,7 +118,8 @@ struct TextReportWriter {
     // MARK: Verdict and title
 
     mutating func verdict() {
-        let problems = report.problemCount, warnings = report.warningCount
+        let problems = report.problemCount
+        let warnings = report.warningCount
         let word: String
         var head: String
         var warningsPart = ""
@@ -147,7 +151,10 @@ struct TextReportWriter {
             head + " · " + figures + money,
             head + " · \(count(.expired)) expired, \(count(.expiring)) expiring" + money,
         ]
-        candidates = candidates.filter { displayWidth(word + $0) <= width } + [truncated(head + " · " + figures + money, to: width - word.count)]
+        candidates =
+            candidates.filter { displayWidth(word + $0) <= width } + [
+                truncated(head + " · " + figures + money, to: width - word.count)
+            ]
         let colour = word == "PROBLEMS" ? "1;31" : word == "WARNING" ? "1;38;5;208" : "1"
         line(style.apply(colour, word) + candidates[0])
     }
@@ -178,17 +185,20 @@ struct TextReportWriter {
         let labels = ["Expired", "Expiring", "Later"]
         let rows = ExpiryStatus.allCases.map { s -> (String, String, String) in
             let sum = report.summary[s] ?? .init()
-            let atRisk = sum.amountAtRisk.values.contains { $0 != 0 } ? money(sum.amountAtRisk.filter { $0.value != 0 }) : "-"
+            let atRisk =
+                sum.amountAtRisk.values.contains { $0 != 0 } ? money(sum.amountAtRisk.filter { $0.value != 0 }) : "-"
             return (String(sum.aliases), String(sum.subscriptions), atRisk)
         }
         let labelW = max(labels.map(displayWidth).max()!, 8)
         let aW = max("Cards".count, rows.map { $0.0.count }.max()!)
         let sW = max("Subscriptions".count, rows.map { $0.1.count }.max()!)
-        line("  " + padded("", to: labelW) + "  " + rightAligned("Cards", to: aW) + "  "
-            + rightAligned("Subscriptions", to: sW) + "  At risk")
+        line(
+            "  " + padded("", to: labelW) + "  " + rightAligned("Cards", to: aW) + "  "
+                + rightAligned("Subscriptions", to: sW) + "  At risk")
         for (i, s) in ExpiryStatus.allCases.enumerated() {
             let (a, subs, risk) = rows[i]
-            let text = "  " + style.status(s, padded(labels[i], to: labelW)) + "  " + rightAligned(a, to: aW) + "  "
+            let text =
+                "  " + style.status(s, padded(labels[i], to: labelW)) + "  " + rightAligned(a, to: aW) + "  "
                 + rightAligned(subs, to: sW) + "  "
             line(text + truncated(risk.replacingNoBreakSpaces(), to: width - (2 + labelW + 2 + aW + 2 + sW + 2)))
         }
@@ -216,7 +226,9 @@ struct TextReportWriter {
             let tagW = max(4, state.count)
             let tag = state == "OK" ? padded(state, to: tagW) : style.red(padded(state, to: tagW))
             let lines = wrapped(displaySafe(text), width: width - 2 - tagW - 2, firstIndent: "", indent: "  ")
-            for (i, l) in lines.enumerated() { line("  " + (i == 0 ? tag : String(repeating: " ", count: tagW)) + "  " + l) }
+            for (i, l) in lines.enumerated() {
+                line("  " + (i == 0 ? tag : String(repeating: " ", count: tagW)) + "  " + l)
+            }
             if let unreadable = f.unreadable { paragraph(unreadable, indent: "        ", hanging: "          ") }
             for p in f.problems {
                 let p = mask ? Masking.problem(p) : p
