@@ -212,6 +212,14 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
             if errno == ENOENT { return nil }
             throw fail(name, "open")
         }
+        _ = try regularFileStatus(f, name)
+        _ = fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK)
+        return f
+    }
+
+    /// The status of `f`, just opened as `name`, which must be a regular file; `f` is closed when
+    /// the answer is an error.
+    private func regularFileStatus(_ f: Int32, _ name: String) throws(ArchiveError) -> stat {
         var st = stat()
         guard fstat(f, &st) == 0 else {
             let e = errno
@@ -222,8 +230,7 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
             close(f)
             throw .notRegular(path: pathOf(name))
         }
-        _ = fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK)
-        return f
+        return st
     }
 
     /// A link or a special file is refused before any open: opening a device can act on it. (The
@@ -245,16 +252,7 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         try refuseSpecial(name)
         let f = openat(fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o600)
         guard f >= 0 else { throw fail(name, "open") }
-        var st = stat()
-        guard fstat(f, &st) == 0 else {
-            let e = errno
-            close(f)
-            throw Self.fail(pathOf(name), "stat", e)
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            close(f)
-            throw .notRegular(path: pathOf(name))
-        }
+        let st = try regularFileStatus(f, name)
         guard st.st_uid == geteuid(), st.st_nlink == 1 else {
             close(f)
             throw .unsafeName(
