@@ -83,9 +83,9 @@ test: $(LIBSSH2_DEPS) lint
 	  $(SWIFT_ENV) $(SWIFT) test --scratch-path $(SCRATCH) --skip-build
 
 # The layout of the sources: .swift-format (4 spaces, 120 columns); any finding fails.
-# `swift format -i -r Sources` applies it.
+# `swift format -i -r Sources Tests` applies it.
 lint:
-	$(SWIFT) format lint --strict -r Sources
+	$(SWIFT) format lint --strict -r Sources Tests
 
 # The main job end to end against a throwaway local OpenSSH server (no credentials, no internet).
 demo: build

@@ -13,7 +13,9 @@ struct DownloadTests {
         defer { client.close() }
 
         #expect(try collect(client, server.remotePath("/ROOT/expired/ROOT_20260101.txt")) == Array("root file\n".utf8))
-        #expect(try collect(client, server.remotePath("/ROOT/expired/ROOT_20260102.txt")) == Array(String(repeating: "x", count: 100_000).utf8))
+        #expect(
+            try collect(client, server.remotePath("/ROOT/expired/ROOT_20260102.txt"))
+                == Array(String(repeating: "x", count: 100_000).utf8))
         #expect(try collect(client, "shop1/expired/SHOP1_20260101.txt") == Array("shop one\n".utf8))
         #expect(try collect(client, "shop2/expired/SHOP2_20260101.txt") == Array("shop two\n".utf8))
         #expect(try collect(client, "shop2/expired/empty.txt") == [])

@@ -13,7 +13,11 @@ struct HostKeyTests {
 
         let error = sftpError { _ = try server.connect(hostKeyPolicy: .knownHosts(path: empty)) }
         let fingerprint = try server.fingerprint(.ed25519)
-        #expect(error == .hostKeyUnknown(host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519", fingerprint: fingerprint, knownHostsPath: empty))
+        #expect(
+            error
+                == .hostKeyUnknown(
+                    host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519", fingerprint: fingerprint,
+                    knownHostsPath: empty))
         #expect(error?.category == .hostKey)
         let text = error?.description ?? ""
         #expect(text.contains(fingerprint))
@@ -22,8 +26,13 @@ struct HostKeyTests {
         #expect(!server.log.contains("authenticating user"))
         #expect(!server.log.contains("Accepted"))
 
-        let missing = sftpError { _ = try server.connect(hostKeyPolicy: .knownHosts(path: server.workDirectory + "/absent")) }
-        if case .hostKeyUnknown = missing {} else { Issue.record("expected hostKeyUnknown, got \(String(describing: missing))") }
+        let missing = sftpError {
+            _ = try server.connect(hostKeyPolicy: .knownHosts(path: server.workDirectory + "/absent"))
+        }
+        if case .hostKeyUnknown = missing {
+        } else {
+            Issue.record("expected hostKeyUnknown, got \(String(describing: missing))")
+        }
     }
 
     @Test("a changed host key is a mismatch")
@@ -34,7 +43,11 @@ struct HostKeyTests {
         let file = try server.writeScratchFile("changed_known_hosts", "[127.0.0.1]:\(server.port) \(other)\n")
 
         let error = sftpError { _ = try server.connect(hostKeyPolicy: .knownHosts(path: file)) }
-        #expect(error == .hostKeyMismatch(host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519", fingerprint: try server.fingerprint(.ed25519), expected: nil, knownHostsPath: file))
+        #expect(
+            error
+                == .hostKeyMismatch(
+                    host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519",
+                    fingerprint: try server.fingerprint(.ed25519), expected: nil, knownHostsPath: file))
         #expect(error?.description.contains("HOST KEY MISMATCH") == true)
         #expect(!server.log.contains("authenticating user"))
     }
@@ -50,14 +63,17 @@ struct HostKeyTests {
         client.close()
     }
 
-    @Test("the recorded key type is negotiated when the server has several", arguments: [
-        [TestSSHServer.HostKeyType.ed25519], [.ecdsa],
-    ])
+    @Test(
+        "the recorded key type is negotiated when the server has several",
+        arguments: [
+            [TestSSHServer.HostKeyType.ed25519], [.ecdsa],
+        ])
     func recordedTypePreferred(recorded: [TestSSHServer.HostKeyType]) throws {
         let server = try makeServer(.init(hostKeyTypes: [.ed25519, .ecdsa]))
         defer { server.stop() }
         for hashed in [false, true] {
-            let file = try server.writeScratchFile("known_hosts_\(hashed)", try server.knownHostsEntries(types: recorded, hashed: hashed))
+            let file = try server.writeScratchFile(
+                "known_hosts_\(hashed)", try server.knownHostsEntries(types: recorded, hashed: hashed))
             let client = try server.connect(hostKeyPolicy: .knownHosts(path: file))
             #expect(client.serverHostKey?.type == recorded[0].algorithm)
             #expect(client.serverHostKey?.fingerprint == (try server.fingerprint(recorded[0])))
@@ -76,7 +92,11 @@ struct HostKeyTests {
         }
         let wrong = "SHA256:" + String(repeating: "A", count: 43)
         let error = sftpError { _ = try server.connect(hostKeyPolicy: .pinned(sha256: wrong)) }
-        #expect(error == .hostKeyMismatch(host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519", fingerprint: fingerprint, expected: wrong, knownHostsPath: nil))
+        #expect(
+            error
+                == .hostKeyMismatch(
+                    host: "127.0.0.1", port: server.port, keyType: "ssh-ed25519", fingerprint: fingerprint,
+                    expected: wrong, knownHostsPath: nil))
     }
 
     @Test("insecure mode connects without any record")
@@ -95,14 +115,17 @@ struct HostKeyTests {
         let good = try server.knownHostsEntries()
         let file = try server.writeScratchFile("bad_known_hosts", "# comment\n\nbogus-line-without-key\n" + good)
         let error = sftpError { _ = try server.connect(hostKeyPolicy: .knownHosts(path: file)) }
-        guard case let .knownHostsMalformed(path, line, _) = error else {
+        guard case .knownHostsMalformed(let path, let line, _) = error else {
             Issue.record("expected knownHostsMalformed, got \(String(describing: error))")
             return
         }
         #expect(path == file && line == 3)
 
-        let marker = try server.writeScratchFile("revoked_known_hosts", "@revoked * \(try server.unrelatedPublicKey(.ed25519))\n" + good)
-        if case .knownHostsMalformed(_, 1, _) = sftpError({ _ = try server.connect(hostKeyPolicy: .knownHosts(path: marker)) }) {
+        let marker = try server.writeScratchFile(
+            "revoked_known_hosts", "@revoked * \(try server.unrelatedPublicKey(.ed25519))\n" + good)
+        if case .knownHostsMalformed(_, 1, _) = sftpError({
+            _ = try server.connect(hostKeyPolicy: .knownHosts(path: marker))
+        }) {
         } else {
             Issue.record("expected knownHostsMalformed at line 1 for @revoked")
         }

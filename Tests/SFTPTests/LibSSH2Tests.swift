@@ -26,11 +26,13 @@ struct LibSSH2Tests {
 
     @Test(
         "the build runs with the libssh2 `make test` was asked for",
-        .enabled(if: ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"] != nil,
-                 "EXPCARDS_EXPECT_LIBSSH2 is set by make test (LIBSSH2=1.11 or the system's version)"))
+        .enabled(
+            if: ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"] != nil,
+            "EXPCARDS_EXPECT_LIBSSH2 is set by make test (LIBSSH2=1.11 or the system's version)"))
     func expectedGeneration() throws {
         let expected = try #require(ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"])
-        #expect(LibSSH2.version == expected || LibSSH2.version.hasPrefix(expected + "."),
-                "running with libssh2 \(LibSSH2.version), make asked for \(expected)")
+        #expect(
+            LibSSH2.version == expected || LibSSH2.version.hasPrefix(expected + "."),
+            "running with libssh2 \(LibSSH2.version), make asked for \(expected)")
     }
 }

@@ -82,7 +82,8 @@ struct NetworkFailureTests {
         let configuration = SFTPConfiguration(
             host: "::1", port: server.port, user: server.username,
             hostKeyPolicy: .pinned(sha256: try server.fingerprint(.ed25519)),
-            authentication: [.publicKey(privateKeyPath: server.userPrivateKeyPath, publicKeyPath: nil, passphrase: nil)])
+            authentication: [.publicKey(privateKeyPath: server.userPrivateKeyPath, publicKeyPath: nil, passphrase: nil)]
+        )
         let client = try SFTPClient(configuration: configuration, logger: testLogger)
         defer { client.close() }
         #expect(try client.list("shop1/expired").count == 1)
@@ -93,7 +94,8 @@ struct NetworkFailureTests {
         let port = try SilentListener().closedPort()
         let refused = sftpError {
             _ = try SFTPClient(
-                configuration: SFTPConfiguration(host: "127.0.0.1", port: port, user: "x", hostKeyPolicy: .insecureAcceptAny, authentication: []),
+                configuration: SFTPConfiguration(
+                    host: "127.0.0.1", port: port, user: "x", hostKeyPolicy: .insecureAcceptAny, authentication: []),
                 logger: testLogger)
         }
         #expect(refused == .connectionRefused(host: "127.0.0.1", port: port))
@@ -101,7 +103,8 @@ struct NetworkFailureTests {
 
         let unresolved = sftpError {
             _ = try SFTPClient(
-                configuration: SFTPConfiguration(host: "no-such-host.invalid", user: "x", hostKeyPolicy: .insecureAcceptAny, authentication: []),
+                configuration: SFTPConfiguration(
+                    host: "no-such-host.invalid", user: "x", hostKeyPolicy: .insecureAcceptAny, authentication: []),
                 logger: testLogger)
         }
         guard case .nameNotResolved(host: "no-such-host.invalid", _) = unresolved else {

@@ -44,7 +44,8 @@ extension TestSSHServer {
     ) throws -> SFTPClient {
         do {
             return try SFTPClient(
-                configuration: configuration(authentication: authentication, hostKeyPolicy: hostKeyPolicy, timeout: timeout),
+                configuration: configuration(
+                    authentication: authentication, hostKeyPolicy: hostKeyPolicy, timeout: timeout),
                 logger: testLogger)
         } catch {
             if testLogger.logLevel == .debug { print("sshd log:\n\(log)") }
@@ -73,7 +74,9 @@ func sftpError(_ body: () throws -> Void) -> SFTPError? {
 
 /// Downloads into a local file; returns the byte count.
 @discardableResult
-func download(_ client: SFTPClient, _ remote: String, to local: String, from offset: UInt64 = 0, append: Bool = false) throws -> UInt64 {
+func download(
+    _ client: SFTPClient, _ remote: String, to local: String, from offset: UInt64 = 0, append: Bool = false
+) throws -> UInt64 {
     let fd = open(local, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
     guard fd >= 0 else { throw TestSSHServerError("cannot open \(local)") }
     defer { close(fd) }

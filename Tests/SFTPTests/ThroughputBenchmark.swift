@@ -28,24 +28,29 @@ struct ThroughputBenchmark {
         var ours: [Double] = []
         var openssh: [Double] = []
         for _ in 0..<rounds {
-            openssh.append(try rate {
-                try TestSSHServer.run("/usr/bin/sftp", [
-                    "-q", "-c", "aes128-ctr", "-i", server.userPrivateKeyPath, "-o", "BatchMode=yes",
-                    "-o", "UserKnownHostsFile=\(server.knownHostsPath)", "-P", String(server.port),
-                    "\(server.username)@\(server.host):BENCH.bin", output,
-                ])
-            })
+            openssh.append(
+                try rate {
+                    try TestSSHServer.run(
+                        "/usr/bin/sftp",
+                        [
+                            "-q", "-c", "aes128-ctr", "-i", server.userPrivateKeyPath, "-o", "BatchMode=yes",
+                            "-o", "UserKnownHostsFile=\(server.knownHostsPath)", "-P", String(server.port),
+                            "\(server.username)@\(server.host):BENCH.bin", output,
+                        ])
+                })
             #expect(try TestSSHServer.sha256(ofFile: output) == reference)
-            ours.append(try rate {
-                let client = try server.connect(timeout: 30)
-                try download(client, "BENCH.bin", to: output)
-                client.close()
-            })
+            ours.append(
+                try rate {
+                    let client = try server.connect(timeout: 30)
+                    try download(client, "BENCH.bin", to: output)
+                    client.close()
+                })
             #expect(try TestSSHServer.sha256(ofFile: output) == reference)
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        print("256 MiB, \(rounds) rounds, MB/s — SFTPClient median \(Int(median(ours))) \(ours.map { Int($0) }); "
-            + "OpenSSH sftp median \(Int(median(openssh))) \(openssh.map { Int($0) })")
+        print(
+            "256 MiB, \(rounds) rounds, MB/s — SFTPClient median \(Int(median(ours))) \(ours.map { Int($0) }); "
+                + "OpenSSH sftp median \(Int(median(openssh))) \(openssh.map { Int($0) })")
         #expect(median(ours) >= 0.9 * median(openssh))
     }
 }

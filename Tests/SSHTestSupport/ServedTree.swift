@@ -31,7 +31,8 @@ extension ServedTree {
     public func write(_ path: String, _ contents: Data, mode: mode_t = 0o644) throws -> String {
         let local = localPath(path)
         let parent = (local as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         guard FileManager.default.createFile(atPath: local, contents: contents) else {
             throw TestSSHServerError("cannot write \(local)")
         }

@@ -20,9 +20,12 @@ public enum Subprocess {
         let stderrPipe = try makePipe()
         let pid: pid_t
         do {
-            pid = try spawn(executable, arguments, stdin: stdinPipe.read, stdout: stdoutPipe.write, stderr: stderrPipe.write)
+            pid = try spawn(
+                executable, arguments, stdin: stdinPipe.read, stdout: stdoutPipe.write, stderr: stderrPipe.write)
         } catch {
-            for fd in [stdinPipe.read, stdinPipe.write, stdoutPipe.read, stdoutPipe.write, stderrPipe.read, stderrPipe.write] { close(fd) }
+            for fd in [
+                stdinPipe.read, stdinPipe.write, stdoutPipe.read, stdoutPipe.write, stderrPipe.read, stderrPipe.write,
+            ] { close(fd) }
             throw error
         }
         close(stdinPipe.read)
@@ -42,8 +45,9 @@ public enum Subprocess {
         close(stderrPipe.read)
         let status = wait(pid)
         guard status == 0 else {
-            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): "
-                + String(decoding: errors, as: UTF8.self))
+            throw Failure(
+                description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): "
+                    + String(decoding: errors, as: UTF8.self))
         }
         return String(decoding: output, as: UTF8.self)
     }
@@ -82,7 +86,7 @@ public enum Subprocess {
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         spawnLock.lock()
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)

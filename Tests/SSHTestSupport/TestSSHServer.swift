@@ -45,7 +45,8 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         /// (also `MACs`, `HostKeyAlgorithms`), to stand for a hardened or an outdated server.
         public var extraConfiguration: [String]
         public init(
-            hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey, listenOnIPv6: Bool = false,
+            hostKeyTypes: [HostKeyType] = [.ed25519], authentication: Authentication = .passwordAndPublicKey,
+            listenOnIPv6: Bool = false,
             logSFTPRequests: Bool = false, extraConfiguration: [String] = []
         ) {
             self.hostKeyTypes = hostKeyTypes
@@ -123,7 +124,9 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         do {
             try startWatchdog()
             if let password { try createUser(username, password: password) }
-            try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "expcards-test-user", "-f", userPrivateKeyPath])
+            try Self.run(
+                "/usr/bin/ssh-keygen",
+                ["-q", "-t", "ed25519", "-N", "", "-C", "expcards-test-user", "-f", userPrivateKeyPath])
             try fm.copyItem(atPath: userPublicKeyPath, toPath: workDirectory + "/authorized_keys")
             chmod(workDirectory + "/authorized_keys", 0o644)
             for type in options.hostKeyTypes {
@@ -156,7 +159,9 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
     /// With `Options.logSFTPRequests` (chrooted servers only: internal-sftp logs to the chroot's
     /// `/dev/log`): SSH logins, SFTP requests by type (`open`, `opendir`, `readdir`, `read`,
     /// `close`, `fstat`, ...) and the files opened, since `mark`.
-    public func sftpRequests(since mark: (sshd: Int, sftp: Int) = (0, 0)) -> (logins: Int, requests: [String: Int], opened: [String]) {
+    public func sftpRequests(
+        since mark: (sshd: Int, sftp: Int) = (0, 0)
+    ) -> (logins: Int, requests: [String: Int], opened: [String]) {
         let sshdLog = Array(log.utf8)
         let sshdText = sshdLog.count > mark.sshd ? String(decoding: sshdLog[mark.sshd...], as: UTF8.self) : ""
         let logins = ["Accepted publickey for ", "Accepted password for ", "Accepted keyboard-interactive"].map {
@@ -199,13 +204,17 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw TestSSHServerError("path too long: \(path)") }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw TestSSHServerError("path too long: \(path)")
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0 else {
             close(fd)
@@ -232,7 +241,8 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
 
     /// Creates a user key in the scratch directory (optionally with a passphrase) and returns
     /// its private key path; `authorize` decides whether the server accepts it.
-    public func makeUserKey(type: String = "ed25519", passphrase: String = "", authorize: Bool = true) throws -> String {
+    public func makeUserKey(type: String = "ed25519", passphrase: String = "", authorize: Bool = true) throws -> String
+    {
         let path = workDirectory + "/user-\(type)-" + Self.randomToken(6)
         var arguments = ["-q", "-t", type, "-N", passphrase, "-C", "", "-f", path]
         if type == "rsa" { arguments += ["-b", "2048"] }
@@ -262,7 +272,10 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         }
         guard hashed else { return text }
         let file = try writeScratchFile("hash-\(Self.randomToken(6))", text)
-        defer { unlink(file); unlink(file + ".old") }
+        defer {
+            unlink(file)
+            unlink(file + ".old")
+        }
         try Self.run("/usr/bin/ssh-keygen", ["-q", "-H", "-f", file])
         return try String(contentsOfFile: file, encoding: .utf8)
     }
@@ -280,7 +293,10 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         var arguments = ["-q", "-t", type.rawValue, "-N", "", "-C", "", "-f", path]
         if type == .ecdsa { arguments += ["-b", "256"] }
         try Self.run("/usr/bin/ssh-keygen", arguments)
-        defer { unlink(path); unlink(path + ".pub") }
+        defer {
+            unlink(path)
+            unlink(path + ".pub")
+        }
         let parts = try String(contentsOfFile: path + ".pub", encoding: .utf8).split(separator: " ")
         return "\(parts[0]) \(parts[1])"
     }
@@ -326,7 +342,10 @@ public final class TestSSHServer: ServedTree, @unchecked Sendable {
         lines += options.extraConfiguration
         switch options.authentication {
         case .passwordAndPublicKey:
-            lines += ["UsePAM no", "PasswordAuthentication \(password == nil ? "no" : "yes")", "KbdInteractiveAuthentication no"]
+            lines += [
+                "UsePAM no", "PasswordAuthentication \(password == nil ? "no" : "yes")",
+                "KbdInteractiveAuthentication no",
+            ]
         case .keyboardInteractiveAndPublicKey:
             lines += ["UsePAM yes", "PasswordAuthentication no", "KbdInteractiveAuthentication yes"]
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,8 @@ enum CLI {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/expcards").path
     }
 
@@ -45,8 +47,14 @@ enum CLI {
             let deadline = Date().addingTimeInterval(timeout)
             while status == nil {
                 let r = waitpid(pid, &raw, WNOHANG)
-                if r == pid { status = raw; break }
-                if r < 0 && errno != EINTR { status = -1; break }
+                if r == pid {
+                    status = raw
+                    break
+                }
+                if r < 0 && errno != EINTR {
+                    status = -1
+                    break
+                }
                 if Date() > deadline {
                     kill(pid, SIGKILL)
                     waitpid(pid, &raw, 0)
@@ -61,14 +69,19 @@ enum CLI {
             let out = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stdout"))) ?? Data()
             let err = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stderr"))) ?? Data()
             try? FileManager.default.removeItem(atPath: dir)
-            return Result(status: exitStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+            return Result(
+                status: exitStatus, stdout: String(decoding: out, as: UTF8.self),
+                stderr: String(decoding: err, as: UTF8.self))
         }
     }
 
     /// Starts expcards (or `program`, e.g. /bin/sh to set a ulimit) without waiting.
-    static func spawn(_ arguments: [String], environment: [String: String] = [:], program: String? = nil) throws -> Running {
+    static func spawn(
+        _ arguments: [String], environment: [String: String] = [:], program: String? = nil
+    ) throws -> Running {
         let dir = try scratchDirectory()
-        let outPath = dir + "/stdout", errPath = dir + "/stderr"
+        let outPath = dir + "/stdout"
+        let errPath = dir + "/stderr"
         var env = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "EXPCARDS_BIN": binary]
         env.merge(environment) { $1 }
         var actions = posix_spawn_file_actions_t()
@@ -81,12 +94,14 @@ enum CLI {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for p in argv { free(p) }
+            for p in envp { free(p) }
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard rc == 0 else { throw CLIError(description: "cannot start \(executable): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw CLIError(description: "cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
         return Running(pid: pid, dir: dir, arguments: arguments)
     }
 
@@ -94,7 +109,9 @@ enum CLI {
     ///
     /// posix_spawn with stdout and stderr sent to files, and waitpid: no pipe another child could
     /// inherit and hold open, no reaping left to a run loop.
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> Result {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
+    ) throws -> Result {
         try spawn(arguments, environment: environment).wait(timeout: timeout)
     }
 
@@ -133,7 +150,9 @@ enum Samples {
     static func shop(month: String, shop: String, env: String = "P", aliases: [(String, String)]) -> String {
         var lines = [#""00";"EXP_CARDS";"\#(env)";"\#(shop)";"\#(month)01";"040000""#]
         for (alias, expiry) in aliases {
-            lines.append(#""02";"\#(alias)";"Zoé Martin";"zoe@example.fr";"\#(expiry)";"SUB-\#(alias)";"3/12";"RRULE:FREQ=MONTHLY;BYMONTHDAY=10";"20260110";"1990";"";"0""#)
+            lines.append(
+                #""02";"\#(alias)";"Zoé Martin";"zoe@example.fr";"\#(expiry)";"SUB-\#(alias)";"3/12";"RRULE:FREQ=MONTHLY;BYMONTHDAY=10";"20260110";"1990";"";"0""#
+            )
         }
         lines.append(#""01";"\#(aliases.count)";"\#(aliases.count)";"\#(month)01";"040500""#)
         return lines.joined(separator: "\n") + "\n"

@@ -9,7 +9,9 @@ import Testing
         try Samples.company.write(toFile: dir + "/" + Samples.companyName, atomically: true, encoding: .utf8)
         let clean = try CLI.run(["check", dir + "/" + Samples.shopName])
         #expect(clean.status == 0, "\(clean)")
-        #expect(clean.stdout.hasPrefix("OK \(dir)/\(Samples.shopName) (shop, production, 2018-06, shop 87654321, 1 detail)"))
+        #expect(
+            clean.stdout.hasPrefix("OK \(dir)/\(Samples.shopName) (shop, production, 2018-06, shop 87654321, 1 detail)")
+        )
         let both = try CLI.run(["check", dir + "/" + Samples.companyName, dir + "/" + Samples.shopName])
         #expect(both.status == 65, "\(both)")
         #expect(both.stdout.contains("FAIL \(dir)/\(Samples.companyName)"))

@@ -9,8 +9,10 @@ import Testing
 
     /// Malformed values of every secret key, and malformed lines just before and after one.
     static let cases: [(name: String, yaml: String)] = {
-        let broken = ["@\(secret)", "\"\(secret)", "'\(secret)", "[\(secret)", "{\(secret)", "\(secret): x", "*\(secret)",
-                      "`\(secret)", "%\(secret)", "\(secret) #x\n  - y", "!\(secret) ["]
+        let broken = [
+            "@\(secret)", "\"\(secret)", "'\(secret)", "[\(secret)", "{\(secret)", "\(secret): x", "*\(secret)",
+            "`\(secret)", "%\(secret)", "\(secret) #x\n  - y", "!\(secret) [",
+        ]
         var out: [(String, String)] = []
         for key in ["password"] {
             for (i, value) in broken.enumerated() {
@@ -65,18 +67,26 @@ extension ConfigSecretsTests {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try #require(withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0)
+        try #require(
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+                == 0)
         try #require(listen(fd, 4) == 0)
-        withUnsafeMutablePointer(to: &addr) { _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        withUnsafeMutablePointer(to: &addr) {
+            _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         let port = Int(UInt16(bigEndian: addr.sin_port))
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let running = try CLI.spawn(
-            ["fetch", "--host", "127.0.0.1", "--port", String(port), "--user", "acme", "--timeout", "5", "--retries", "0",
-             "--insecure-accept-any-host-key", "--archive", dir + "/archive"],
+            [
+                "fetch", "--host", "127.0.0.1", "--port", String(port), "--user", "acme", "--timeout", "5", "--retries",
+                "0",
+                "--insecure-accept-any-host-key", "--archive", dir + "/archive",
+            ],
             environment: ["EXPCARDS_PASSWORD": Self.secret])
         // Past its start-up: it has warned about the insecure mode and now waits for the banner.
-        for _ in 0..<200 where !((try? String(contentsOfFile: running.dir + "/stderr", encoding: .utf8)) ?? "").contains("NOT checked") {
+        for _ in 0..<200
+        where !((try? String(contentsOfFile: running.dir + "/stderr", encoding: .utf8)) ?? "").contains("NOT checked") {
             usleep(20_000)
         }
         let limits = (try? String(contentsOfFile: "/proc/\(running.pid)/limits", encoding: .utf8)) ?? ""
@@ -97,7 +107,9 @@ extension ConfigSecretsTests {
         try "user: acme\nport: 2222\nhost: file.example\n".write(toFile: path, atomically: true, encoding: .utf8)
         let shown = try CLI.run(["config", "--config", path], environment: ["EXPCARDS_HOST": "env.example"])
         #expect(shown.status == 0, "\(shown)")
-        let rows = shown.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        let rows = shown.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        }
         #expect(rows.contains("host env.example (environment EXPCARDS_HOST)"), "\(shown)")
         #expect(rows.contains("port 2222 (file \(path))"), "\(shown)")
         #expect(rows.contains("retries 3 (default)"), "\(shown)")

@@ -40,7 +40,9 @@ import Glibc
         #expect(manifest.files.keys.sorted() == expected.sorted(), sourceLocation: sourceLocation)
         for path in expected {
             let local = f.archive + "/" + path
-            #expect(try TestSSHServer.sha256(ofFile: local) == served[path]?.sha256, "\(path)", sourceLocation: sourceLocation)
+            #expect(
+                try TestSSHServer.sha256(ofFile: local) == served[path]?.sha256, "\(path)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -82,7 +84,8 @@ import Glibc
     @Test(.enabled(if: enabled, reason), .timeLimit(.minutes(2)))
     func anUntypedEntryThatCannotBeOpenedFailsTheRunByName() throws {
         let name = "202611.23456789.EXP_CARDS.SHOP.P.csv"
-        let f = try Fixture(scenario: "quirks", knobs: ["--omit-permissions", "--long-name", "empty", "--deny-file", name + ":4"])
+        let f = try Fixture(
+            scenario: "quirks", knobs: ["--omit-permissions", "--long-name", "empty", "--deny-file", name + ":4"])
         let r = try f.expcards(["fetch"])
         #expect(r.status == 69, "\(r)\n\(f.server.log)")
         #expect(r.stdout.contains("FAILED 23456789/expired/\(name)"), "\(r)")
@@ -99,8 +102,11 @@ import Glibc
         let f = try Fixture(scenario: "quirks", knobs: ["--deny-dir", "23456789:3", "--deny-dir", "34567890:4"])
         let r = try f.expcards(["fetch"])
         #expect(r.status == 69, "\(r)\n\(f.server.log)")
-        #expect(r.stdout.contains("FAILED 23456789/expired: cannot be listed: 23456789/expired: permission denied"), "\(r)")
-        #expect(r.stdout.contains("FAILED 34567890/expired: cannot be listed: 34567890/expired: failure reported by the server"), "\(r)")
+        #expect(
+            r.stdout.contains("FAILED 23456789/expired: cannot be listed: 23456789/expired: permission denied"), "\(r)")
+        #expect(
+            r.stdout.contains(
+                "FAILED 34567890/expired: cannot be listed: 34567890/expired: failure reported by the server"), "\(r)")
         #expect(r.stderr.contains("23456789/expired cannot be listed"), "\(r)")
         #expect(r.stdout.contains("2 files fetched"), "\(r)")
         try expectArchived(f, [Self.company, Self.shopFile("12345678")])
@@ -116,7 +122,8 @@ import Glibc
         let f = try Fixture(scenario: "quirks", knobs: ["--deny-file", name + ":3", "--order", "reverse"])
         let r = try f.expcards(["fetch"])
         #expect(r.status == 69, "\(r)\n\(f.server.log)")
-        #expect(r.stdout.contains("FAILED 12345678/expired/\(name): 12345678/expired/\(name): permission denied"), "\(r)")
+        #expect(
+            r.stdout.contains("FAILED 12345678/expired/\(name): 12345678/expired/\(name): permission denied"), "\(r)")
         #expect(r.stdout.contains("3 files fetched, 0 already archived, 1 failed"), "\(r)")
         try expectArchived(f, Self.all.filter { !$0.contains("12345678") })
     }
@@ -171,7 +178,10 @@ import Glibc
     func bannerKeyboardInteractiveAndShuffledOrder() throws {
         let f = try Fixture(
             scenario: "quirks",
-            knobs: ["--banner", "Authorised use only\u{1B}]0;pwned\u{07}", "--kbd-interactive", "--password", "s3cret-Kbd", "--order", "shuffled"])
+            knobs: [
+                "--banner", "Authorised use only\u{1B}]0;pwned\u{07}", "--kbd-interactive", "--password", "s3cret-Kbd",
+                "--order", "shuffled",
+            ])
         var config = try String(contentsOfFile: f.config, encoding: .utf8)
         config = config.split(separator: "\n").filter { !$0.hasPrefix("identityFile:") }.joined(separator: "\n") + "\n"
         try config.write(toFile: f.config, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,10 @@ import Glibc
 
     @Test(
         "scripts/demo.sh prints a report with the damaged file, exits 0 and leaves nothing behind",
-        .enabled(if: DemoTests.toolsPresent, "skipped: needs /usr/sbin/sshd, /usr/bin/python3 and /usr/bin/ssh-keygen (apt-get install -y openssh-server python3)"),
+        .enabled(
+            if: DemoTests.toolsPresent,
+            "skipped: needs /usr/sbin/sshd, /usr/bin/python3 and /usr/bin/ssh-keygen (apt-get install -y openssh-server python3)"
+        ),
         .timeLimit(.minutes(5)))
     func demoRunsAndCleansUp() throws {
         // The demo's temporary directory goes under this TMPDIR, so "nothing left" is checkable.
@@ -26,11 +30,13 @@ import Glibc
 
         let out = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try CLI.spawn([Self.script], environment: ["TMPDIR": tmp, "DEMO_OUT": out], program: "/bin/bash").wait(timeout: 240)
+        let result = try CLI.spawn([Self.script], environment: ["TMPDIR": tmp, "DEMO_OUT": out], program: "/bin/bash")
+            .wait(timeout: 240)
         #expect(result.status == 0, "\(result)")
 
         // The report: its first line says PROBLEMS (the demo damages one file on purpose) ...
-        let firstLine = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let firstLine =
+            result.stdout.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         #expect(firstLine.hasPrefix("PROBLEMS"), "first line: \(firstLine)\n\(result)")
         // ... and names that file, with the trailer's mismatch (long paths wrap: compare without blanks).
         let damagedLine = result.stderr.split(separator: "\n").first { $0.contains("damaged on purpose: ") }
@@ -49,10 +55,13 @@ import Glibc
         #expect(result.stderr.contains("exited 65"), "\(result)")
 
         // The report as a mail, and its screenshot where Chromium is installed, kept and named.
-        let eml = out + "/expiring-cards.eml", png = out + "/expiring-cards.png"
+        let eml = out + "/expiring-cards.eml"
+        let png = out + "/expiring-cards.png"
         #expect(result.stderr.contains(eml), "\(result)")
         let message = (try? String(contentsOfFile: eml, encoding: .utf8)) ?? ""
-        #expect(message.hasPrefix("From: expcards@") && message.contains("Content-Type: multipart/mixed"), "\(message.prefix(300))")
+        #expect(
+            message.hasPrefix("From: expcards@") && message.contains("Content-Type: multipart/mixed"),
+            "\(message.prefix(300))")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") {
             #expect(result.stderr.contains(png), "\(result)")
             #expect(FileManager.default.fileExists(atPath: png))

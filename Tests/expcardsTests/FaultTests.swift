@@ -30,7 +30,9 @@ import Glibc
                 let part = names.first(where: { $0.hasPrefix("." + Self.bigName) && $0.hasSuffix(".part") })
             {
                 let path = dir + "/" + part
-                if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber, size.intValue > 0 {
+                if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber,
+                    size.intValue > 0
+                {
                     return path
                 }
             }
@@ -58,7 +60,8 @@ import Glibc
         #expect(r.stderr.contains("resuming"), "\(r)")
         #expect(atCut < Self.bigSize, "the cut came before the end")
         #expect(try sha256Hex(ofFile: final) == (try sha256Hex(ofFile: f.server.localPath(Self.bigPath))))
-        #expect(try Manifest.load(root: f.archive).files["87654321/expired/" + Self.bigName]?.size == UInt64(Self.bigSize))
+        #expect(
+            try Manifest.load(root: f.archive).files["87654321/expired/" + Self.bigName]?.size == UInt64(Self.bigSize))
         #expect(try f.expcards(["verify"]).status == 0)
     }
 

@@ -26,7 +26,9 @@ import Glibc
         let fetched = f.server.sftpRequests(since: mark)
         #expect(fetched.logins == 1)
         #expect(fetched.requests["open"] == 3, "\(fetched.requests)")
-        #expect(fetched.requests["fstat"] == nil && fetched.requests["stat"] == nil, "sizes come from the listing: \(fetched.requests)")
+        #expect(
+            fetched.requests["fstat"] == nil && fetched.requests["stat"] == nil,
+            "sizes come from the listing: \(fetched.requests)")
 
         mark = f.server.logMark
         let second = try f.expcards(["fetch"])
@@ -44,7 +46,9 @@ import Glibc
 
         // Three more shops, all archived: four more requests each, nothing else.
         for shop in ["11111111", "22222222", "33333333"] {
-            try f.server.write("/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv", Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
+            try f.server.write(
+                "/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv",
+                Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
         }
         #expect(try f.expcards(["fetch"]).status == 0)
         mark = f.server.logMark
@@ -60,7 +64,9 @@ import Glibc
         let f = try Fixture(serverOptions: .init(logSFTPRequests: true))
         for month in 5...10 {
             let m = "2026" + (month < 10 ? "0\(month)" : "\(month)")
-            try f.server.write("/ROOT/expired/\(m).EXP_CARDS.ACME.P.csv", Samples.company(month: m, aliases: (0..<2000).map { ("alias-\(m)-\($0)", "20261231") }))
+            try f.server.write(
+                "/ROOT/expired/\(m).EXP_CARDS.ACME.P.csv",
+                Samples.company(month: m, aliases: (0..<2000).map { ("alias-\(m)-\($0)", "20261231") }))
         }
         var mark = f.server.logMark
         let r = try f.expcards(["fetch", "--parallel", "3"])
@@ -95,12 +101,16 @@ import Glibc
         #expect(try f.expcards(["fetch", "--parallel", "17"]).status == 64)
     }
 
-    @Test(.enabled(if: TestSSHServer.isRoot, "shops found on the server and counted in internal-sftp's log: chroot, root"))
+    @Test(
+        .enabled(if: TestSSHServer.isRoot, "shops found on the server and counted in internal-sftp's log: chroot, root")
+    )
     func parallelAlsoSplitsTheListing() throws {
         let f = try Fixture(serverOptions: .init(logSFTPRequests: true))
         let shops = (0..<24).map { String(20_000_000 + $0) }
         for shop in shops {
-            try f.server.write("/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv", Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
+            try f.server.write(
+                "/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv",
+                Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
         }
         var mark = f.server.logMark
         let r = try f.expcards(["fetch", "--parallel", "3"])
@@ -130,8 +140,11 @@ import Glibc
         let key = "ROOT/expired/" + FetchTests.companyNov
         // The archived file carries the server's mtime: that and its size identify it later.
         let local = try FileManager.default.attributesOfItem(atPath: f.archived(key))
-        let remote = try FileManager.default.attributesOfItem(atPath: f.server.localPath("/ROOT/expired/" + FetchTests.companyNov))
-        let seconds = { (a: [FileAttributeKey: Any]) in ((a[.modificationDate] as? Date)?.timeIntervalSince1970).map { Int($0) } }
+        let remote = try FileManager.default.attributesOfItem(
+            atPath: f.server.localPath("/ROOT/expired/" + FetchTests.companyNov))
+        let seconds = { (a: [FileAttributeKey: Any]) in
+            ((a[.modificationDate] as? Date)?.timeIntervalSince1970).map { Int($0) }
+        }
         #expect(seconds(local) != nil && seconds(local) == seconds(remote))
         // What a run killed after the rename and before its manifest save leaves behind.
         var manifest = try Manifest.load(root: f.archive)
@@ -145,7 +158,8 @@ import Glibc
         #expect(r.stdout.contains("fetched " + key), "\(r)")
         #expect(r.stdout.contains("1 file fetched, 2 already archived"), "\(r)")
         let recorded = try #require(try Manifest.load(root: f.archive).files[key])
-        #expect(recorded.sha256 == entry.sha256 && recorded.size == entry.size && recorded.remoteMtime == entry.remoteMtime)
+        #expect(
+            recorded.sha256 == entry.sha256 && recorded.size == entry.size && recorded.remoteMtime == entry.remoteMtime)
         let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))
         #expect(!names.contains { $0.contains(".replaced-") }, "nothing downloaded again: \(names)")
         if TestSSHServer.isRoot {
@@ -161,21 +175,25 @@ import Glibc
         for i in 0..<40 {
             let m = String(2023 + i / 12) + (i % 12 + 1 < 10 ? "0" : "") + String(i % 12 + 1)
             let name = "\(m).EXP_CARDS.ACME.P.csv"
-            try f.server.write("/ROOT/expired/" + name, Samples.company(month: m, aliases: (0..<15000).map { ("alias-\(m)-\($0)", "20261231") }))
+            try f.server.write(
+                "/ROOT/expired/" + name,
+                Samples.company(month: m, aliases: (0..<15000).map { ("alias-\(m)-\($0)", "20261231") }))
             names.append(name)
         }
         let running = try CLI.spawn(["fetch", "--config", f.config])
         let dir = f.archived("ROOT/expired")
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let present = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { !$0.hasPrefix(".") } ?? []
+            let present =
+                (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { !$0.hasPrefix(".") } ?? []
             if !present.isEmpty { break }
             usleep(1_000)
         }
         kill(running.pid, SIGKILL)
         #expect(running.wait(timeout: 30).status == 128 + SIGKILL)
         f.server.killSessions()
-        let inPlace = Set((try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { !$0.hasPrefix(".") } ?? [])
+        let inPlace = Set(
+            (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { !$0.hasPrefix(".") } ?? [])
         #expect(!inPlace.isEmpty, "the kill came after the first file")
 
         let mark = f.server.logMark
@@ -188,8 +206,11 @@ import Glibc
         #expect(!after.contains { $0.contains(".replaced-") || $0.hasSuffix(".part") }, "\(after)")
         if TestSSHServer.isRoot {
             settle()
-            let opened = Set(f.server.sftpRequests(since: mark).opened.map { String($0.split(separator: "/").last ?? "") })
-            #expect(opened.isDisjoint(with: inPlace), "files already in place were not downloaded again: \(opened.intersection(inPlace))")
+            let opened = Set(
+                f.server.sftpRequests(since: mark).opened.map { String($0.split(separator: "/").last ?? "") })
+            #expect(
+                opened.isDisjoint(with: inPlace),
+                "files already in place were not downloaded again: \(opened.intersection(inPlace))")
         }
     }
 }

@@ -23,10 +23,16 @@ import Testing
             dir = try scratchDirectory()
             archive = dir + "/archive"
             config = dir + "/config.yaml"
-            try server.write("/ROOT/expired/" + FetchTests.companyNov, Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
+            try server.write(
+                "/ROOT/expired/" + FetchTests.companyNov,
+                Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
             try server.write("/ROOT/expired/README.txt", "not an EXP_CARDS file\n")
-            try server.write("/\(FetchTests.shopA)/expired/" + FetchTests.shopANov, Samples.shop(month: "202611", shop: FetchTests.shopA, aliases: [("alias-a", "20261130")]))
-            try server.write("/\(FetchTests.shopB)/expired/" + FetchTests.shopBOct, Samples.shop(month: "202610", shop: FetchTests.shopB, aliases: [("alias-c", "20261031")]))
+            try server.write(
+                "/\(FetchTests.shopA)/expired/" + FetchTests.shopANov,
+                Samples.shop(month: "202611", shop: FetchTests.shopA, aliases: [("alias-a", "20261130")]))
+            try server.write(
+                "/\(FetchTests.shopB)/expired/" + FetchTests.shopBOct,
+                Samples.shop(month: "202610", shop: FetchTests.shopB, aliases: [("alias-c", "20261031")]))
             try writeConfig()
         }
 
@@ -75,7 +81,9 @@ import Testing
         #expect(first.status == 0, "\(first)\n\(f.server.log)")
         #expect(first.stdout.contains("3 files fetched, 0 already archived, 0 failed"), "\(first)")
         let company = f.archived("ROOT/expired/" + Self.companyNov)
-        #expect(try String(contentsOfFile: company, encoding: .utf8) == Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
+        #expect(
+            try String(contentsOfFile: company, encoding: .utf8)
+                == Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
         #expect(FileManager.default.fileExists(atPath: f.archived("\(Self.shopA)/expired/" + Self.shopANov)))
         #expect(FileManager.default.fileExists(atPath: f.archived("\(Self.shopB)/expired/" + Self.shopBOct)))
         #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/README.txt")))
@@ -98,7 +106,9 @@ import Testing
         #expect(try Manifest.load(root: f.archive) == manifest)
 
         // A new month: only it is fetched.
-        try f.server.write("/ROOT/expired/202612.EXP_CARDS.ACME.P.csv", Samples.company(month: "202612", aliases: [("alias-d", "20270131")]))
+        try f.server.write(
+            "/ROOT/expired/202612.EXP_CARDS.ACME.P.csv",
+            Samples.company(month: "202612", aliases: [("alias-d", "20270131")]))
         let third = try f.expcards(["fetch"])
         #expect(third.stdout.contains("fetched ROOT/expired/202612.EXP_CARDS.ACME.P.csv"), "\(third)")
         #expect(third.stdout.contains("1 file fetched, 3 already archived"), "\(third)")
@@ -114,7 +124,10 @@ import Testing
         #expect(after.stdout.contains("0 files fetched, 3 already archived"), "\(after)")
         // A shop file that changes on the server is fetched; the old version is kept beside it.
         let shopPath = "/\(Self.shopA)/expired/" + Self.shopANov
-        try f.server.write(shopPath, Samples.shop(month: "202611", shop: Self.shopA, aliases: [("alias-a", "20261130"), ("alias-e", "20261215")]))
+        try f.server.write(
+            shopPath,
+            Samples.shop(
+                month: "202611", shop: Self.shopA, aliases: [("alias-a", "20261130"), ("alias-e", "20261215")]))
         let changed = try f.expcards(["fetch"])
         #expect(changed.status == 0, "\(changed)")
         #expect(changed.stdout.contains("1 file fetched"), "\(changed)")
@@ -122,7 +135,9 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("\(Self.shopA)/expired"))
         #expect(names.contains(Self.shopANov))
         #expect(names.contains { $0.hasPrefix(Self.shopANov + ".replaced-") }, "\(names)")
-        #expect(try String(contentsOfFile: f.archived("\(Self.shopA)/expired/" + Self.shopANov), encoding: .utf8).contains("alias-e"))
+        #expect(
+            try String(contentsOfFile: f.archived("\(Self.shopA)/expired/" + Self.shopANov), encoding: .utf8).contains(
+                "alias-e"))
         // verify agrees with what is on disk, kept versions included.
         let verify = try f.expcards(["verify"])
         #expect(verify.status == 0, "\(verify)")
@@ -136,7 +151,10 @@ import Testing
         #expect(try f.expcards(["fetch"]).status == 0)
         let before = try Manifest.load(root: f.archive)
         let shopPath = "/\(Self.shopA)/expired/" + Self.shopANov
-        try f.server.write(shopPath, Samples.shop(month: "202611", shop: Self.shopA, aliases: [("alias-a", "20261130"), ("alias-e", "20261215")]))
+        try f.server.write(
+            shopPath,
+            Samples.shop(
+                month: "202611", shop: Self.shopA, aliases: [("alias-a", "20261130"), ("alias-e", "20261215")]))
         #expect(try f.expcards(["fetch"]).status == 0)
         // What the kill leaves: the manifest as it was before that run's save.
         try before.save(root: f.archive)
@@ -175,9 +193,12 @@ import Testing
         try half.write(to: URL(fileURLWithPath: dir + "/.\(name).\(size)-\(mtime).part"))
         let r = try f.expcards(["fetch", "--verbose"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stderr.contains("resuming /ROOT/expired/\(name)") || r.stderr.contains("resuming \(f.server.remotePath("/ROOT/expired"))/\(name)"), "\(r)")
+        #expect(
+            r.stderr.contains("resuming /ROOT/expired/\(name)")
+                || r.stderr.contains("resuming \(f.server.remotePath("/ROOT/expired"))/\(name)"), "\(r)")
         #expect(try String(contentsOfFile: dir + "/" + name, encoding: .utf8) == text)
-        #expect(try Manifest.load(root: f.archive).files["ROOT/expired/" + name]?.sha256 == (try sha256Hex(ofFile: local)))
+        #expect(
+            try Manifest.load(root: f.archive).files["ROOT/expired/" + name]?.sha256 == (try sha256Hex(ofFile: local)))
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.hasSuffix(".part") })
     }
 
@@ -185,12 +206,16 @@ import Testing
         let f = try Fixture()
         let expired = f.server.localPath("/ROOT/expired")
         // A symlink named like an EXP_CARDS file, pointing outside, and a name with a control character.
-        try FileManager.default.createSymbolicLink(atPath: expired + "/202611.EXP_CARDS.LINK.P.csv", withDestinationPath: "/etc/passwd")
-        try f.server.write("/ROOT/expired/202611.EXP_CARDS.A\u{1}B.P.csv", Samples.company(month: "202611", aliases: []))
+        try FileManager.default.createSymbolicLink(
+            atPath: expired + "/202611.EXP_CARDS.LINK.P.csv", withDestinationPath: "/etc/passwd")
+        try f.server.write(
+            "/ROOT/expired/202611.EXP_CARDS.A\u{1}B.P.csv", Samples.company(month: "202611", aliases: []))
         let r = try f.expcards(["fetch"])
         // The link has an EXP_CARDS name: published, not archived, so the run fails naming it.
         #expect(r.status == 69, "\(r)")
-        #expect(r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed") || r.stdout.contains("EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)")
+        #expect(
+            r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed")
+                || r.stdout.contains("EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)")
         #expect(r.stderr.contains("symbolic link"), "\(r)")
         #expect(r.stderr.contains("unsafe file name"), "\(r)")
         let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))
@@ -210,7 +235,10 @@ import Testing
         #expect(company["kind"] as? String == "company")
         let now = Int64(Date().timeIntervalSince1970)
         #expect(company["daysLeft"] as? Int == PurgeSchedule.daysLeft(for: YearMonth(year: 2026, month: 11)!, now: now))
-        #expect(rows.contains { ($0["path"] as? String)?.hasSuffix("README.txt") == true && $0["state"] as? String == "ignored" })
+        #expect(
+            rows.contains {
+                ($0["path"] as? String)?.hasSuffix("README.txt") == true && $0["state"] as? String == "ignored"
+            })
         _ = try f.expcards(["fetch"])
         let after = try f.expcards(["list"])
         #expect(after.stdout.split(separator: "\n").filter { $0.hasPrefix("archived") }.count == 3, "\(after)")
@@ -228,7 +256,9 @@ import Testing
         let again = try f.expcards(["run", "--if-new", "--as-of", "2026-11-27"])
         #expect(again.status == 0, "\(again)")
         #expect(again.stdout.isEmpty, "\(again)")
-        try f.server.write("/ROOT/expired/202612.EXP_CARDS.ACME.P.csv", Samples.company(month: "202612", aliases: [("alias-z", "20270131")]))
+        try f.server.write(
+            "/ROOT/expired/202612.EXP_CARDS.ACME.P.csv",
+            Samples.company(month: "202612", aliases: [("alias-z", "20270131")]))
         let fresh = try f.expcards(["run", "--if-new", "--as-of", "2026-12-01"])
         #expect(fresh.status == 0, "\(fresh)")
         #expect(fresh.stdout.contains("alias-z"), "\(fresh)")
@@ -279,10 +309,15 @@ import Testing
     @Test func aMonthMissingFromTheArchiveIsAWarning() throws {
         let f = try Fixture()
         // August and October to November archived: September's files were purged unfetched.
-        try f.server.write("/ROOT/expired/202608.EXP_CARDS.ACME.P.csv", Samples.company(month: "202608", aliases: [("alias-x", "20260831")]))
+        try f.server.write(
+            "/ROOT/expired/202608.EXP_CARDS.ACME.P.csv",
+            Samples.company(month: "202608", aliases: [("alias-x", "20260831")]))
         let r = try f.expcards(["fetch"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stderr.contains("the archive has no production file of 2026-09: purged from the server before anyone fetched them"), "\(r)")
+        #expect(
+            r.stderr.contains(
+                "the archive has no production file of 2026-09: purged from the server before anyone fetched them"),
+            "\(r)")
         #expect(!r.stderr.contains("test file of"), "\(r)")
         // Its purge (22 August, 04:00 UTC, counted from the name, not the mtime) is long past.
         #expect(r.stderr.contains("202608.EXP_CARDS.ACME.P.csv is not archived yet and its purge was due"), "\(r)")
@@ -301,7 +336,8 @@ import Testing
 
     @Test func hostKeyAndAuthenticationFailuresHaveTheirOwnExitCodes() throws {
         let f = try Fixture()
-        let otherKnownHosts = try f.server.writeScratchFile("other_known_hosts", "[127.0.0.1]:\(f.server.port) \(try f.server.unrelatedPublicKey(.ed25519))\n")
+        let otherKnownHosts = try f.server.writeScratchFile(
+            "other_known_hosts", "[127.0.0.1]:\(f.server.port) \(try f.server.unrelatedPublicKey(.ed25519))\n")
         let mismatch = try f.expcards(["fetch", "--known-hosts", otherKnownHosts])
         #expect(mismatch.status == 76, "\(mismatch)")
         let empty = try f.server.writeScratchFile("empty_known_hosts", "")
@@ -337,7 +373,9 @@ import Testing
             #expect(ExpCardsFileName(String(key.split(separator: "/").last!))!.month >= cutoff)
         }
         let octoberGone = YearMonth(year: 2026, month: 10)! < cutoff
-        #expect(FileManager.default.fileExists(atPath: f.archived("\(Self.shopB)/expired/" + Self.shopBOct)) == !octoberGone)
+        #expect(
+            FileManager.default.fileExists(atPath: f.archived("\(Self.shopB)/expired/" + Self.shopBOct)) == !octoberGone
+        )
     }
 }
 
@@ -353,7 +391,10 @@ extension FetchTests {
         try FileManager.default.removeItem(atPath: local)
         let r = try f.expcards(["fetch"])
         #expect(r.status == 0, "\(r)")
-        #expect(r.stderr.contains("ROOT/expired/\(Self.companyNov) recorded in the manifest but missing from the archive: fetched again"), "\(r)")
+        #expect(
+            r.stderr.contains(
+                "ROOT/expired/\(Self.companyNov) recorded in the manifest but missing from the archive: fetched again"),
+            "\(r)")
         #expect(r.stdout.contains("fetched ROOT/expired/\(Self.companyNov)"), "\(r)")
         #expect(try TestSSHServer.sha256(ofFile: local) == before)
         #expect(try f.expcards(["verify"]).status == 0)
@@ -362,7 +403,10 @@ extension FetchTests {
         try FileManager.default.removeItem(atPath: local)
         try FileManager.default.removeItem(atPath: f.server.localPath("/ROOT/expired/" + Self.companyNov))
         let lost = try f.expcards(["fetch"])
-        #expect(lost.stderr.contains("ROOT/expired/\(Self.companyNov) is recorded in the manifest but missing from the archive, and the server no longer has it: lost"), "\(lost)")
+        #expect(
+            lost.stderr.contains(
+                "ROOT/expired/\(Self.companyNov) is recorded in the manifest but missing from the archive, and the server no longer has it: lost"
+            ), "\(lost)")
     }
 }
 
@@ -371,12 +415,16 @@ extension FetchTests {
     /// escaped wherever it appears: fetch's log and summary, list.
     @Test func outsideTextInRemoteNamesIsNeutralisedOnStdoutAndStderr() throws {
         let f = try Fixture()
-        try f.server.write("/ROOT/expired/202611.EXP_CARDS.R\u{202E}LO.P.csv", Samples.company(month: "202611", aliases: [("alias-r", "20261130")]))
+        try f.server.write(
+            "/ROOT/expired/202611.EXP_CARDS.R\u{202E}LO.P.csv",
+            Samples.company(month: "202611", aliases: [("alias-r", "20261130")]))
         try f.server.write("/ROOT/expired/note\u{1B}]0;pwned\u{07}.txt", "x\n")
         for args in [["fetch", "-v"], ["list"], ["list", "-v"], ["fetch", "-v"]] {
             let r = try f.expcards(args)
             for raw in ["\u{202E}", "\u{1B}]", "\u{07}"] {
-                #expect(!r.stdout.contains(raw) && !r.stderr.contains(raw), "\(args): raw \(raw.unicodeScalars.first!.value) printed:\n\(r)")
+                #expect(
+                    !r.stdout.contains(raw) && !r.stderr.contains(raw),
+                    "\(args): raw \(raw.unicodeScalars.first!.value) printed:\n\(r)")
             }
             if args == ["list"] { #expect(r.stdout.contains(#"\u{202E}"#), "\(r)") }
         }

@@ -19,7 +19,9 @@ import Glibc
     static let hasPython: Bool = FileManager.default.isExecutableFile(atPath: python)
     /// Debian's python3-paramiko, for the hostile server (the proxy needs only the standard library).
     static let hasParamiko: Bool = {
-        guard hasPython, let r = try? CLI.spawn(["-c", "import paramiko"], program: python).wait(timeout: 30) else { return false }
+        guard hasPython, let r = try? CLI.spawn(["-c", "import paramiko"], program: python).wait(timeout: 30) else {
+            return false
+        }
         return r.status == 0
     }()
 
@@ -36,7 +38,8 @@ import Glibc
         private var stopped: String?
 
         init(_ script: String, _ arguments: [String], startTimeout: TimeInterval = 30) throws {
-            running = try CLI.spawn([HostileServerTests.tools + "/" + script] + arguments, program: HostileServerTests.python)
+            running = try CLI.spawn(
+                [HostileServerTests.tools + "/" + script] + arguments, program: HostileServerTests.python)
             let deadline = Date().addingTimeInterval(startTimeout)
             var port: Int?
             var key: String?
@@ -70,7 +73,10 @@ import Glibc
             let deadline = Date().addingTimeInterval(5)
             var reaped = false
             while Date() < deadline {
-                if waitpid(running.pid, &raw, WNOHANG) == running.pid { reaped = true; break }
+                if waitpid(running.pid, &raw, WNOHANG) == running.pid {
+                    reaped = true
+                    break
+                }
                 usleep(10_000)
             }
             if !reaped {
@@ -100,24 +106,27 @@ import Glibc
             dir = try scratchDirectory()
             archive = dir + "/work/archive"
             config = dir + "/config.yaml"
-            try TestSSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", dir + "/user"])
+            try TestSSHServer.run(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", dir + "/user"])
             server = try Helper(
-                "hostile_sftp_server.py", [scenario, "--user", "lyra", "--authorized-key", dir + "/user.pub", "--lifetime", "120"] + knobs)
+                "hostile_sftp_server.py",
+                [scenario, "--user", "lyra", "--authorized-key", dir + "/user.pub", "--lifetime", "120"] + knobs)
             guard let key = server.hostKey else { throw CLI.CLIError(description: "no HOSTKEY line") }
-            try "[127.0.0.1]:\(server.port) \(key)\n".write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
+            try "[127.0.0.1]:\(server.port) \(key)\n".write(
+                toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
             try """
-                host: 127.0.0.1
-                port: \(server.port)
-                user: lyra
-                identityFile: \(dir)/user
-                knownHostsFile: \(dir)/known_hosts
-                archive: \(archive)
-                timeout: 5
-                retries: 1
-                companyDirectory: /ROOT/expired
-                shopDirectory: "%s/expired"
+            host: 127.0.0.1
+            port: \(server.port)
+            user: lyra
+            identityFile: \(dir)/user
+            knownHostsFile: \(dir)/known_hosts
+            archive: \(archive)
+            timeout: 5
+            retries: 1
+            companyDirectory: /ROOT/expired
+            shopDirectory: "%s/expired"
 
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
         func expcards(_ args: [String], timeout: TimeInterval = 60) throws -> CLI.Result {
@@ -131,8 +140,10 @@ import Glibc
 
         /// Every path the scratch directory may hold after a run that archived only `names`.
         func expected(archived names: [String]) -> [String] {
-            (["config.yaml", "known_hosts", "user", "user.pub", "work", "work/archive", "work/archive/.lock",
-              "work/archive/manifest.json", "work/archive/ROOT", "work/archive/ROOT/expired"]
+            ([
+                "config.yaml", "known_hosts", "user", "user.pub", "work", "work/archive", "work/archive/.lock",
+                "work/archive/manifest.json", "work/archive/ROOT", "work/archive/ROOT/expired",
+            ]
                 + names.map { "work/archive/ROOT/expired/" + $0 }).sorted()
         }
 
@@ -152,7 +163,9 @@ import Glibc
 
     // MARK: Hostile server
 
-    @Test(.enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"), .timeLimit(.minutes(2)))
+    @Test(
+        .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"),
+        .timeLimit(.minutes(2)))
     func unsafeNamesAreRefusedAndNothingIsWrittenOutsideTheArchive() throws {
         let f = try HostileFixture(scenario: "names")
         let r = try f.expcards(["fetch"])
@@ -166,7 +179,8 @@ import Glibc
             #""/tmp/202611.EXP_CARDS.ABS.P.csv""#, #"".hidden.csv""#, #"".202611.EXP_CARDS.HID.P.csv""#,
             #""..\\202611.EXP_CARDS.BSL.P.csv""#,
         ] {
-            #expect(r.stderr.contains("unsafe file name \(shown): refused, nothing written"), "\(shown) not refused:\n\(r)")
+            #expect(
+                r.stderr.contains("unsafe file name \(shown): refused, nothing written"), "\(shown) not refused:\n\(r)")
         }
         #expect(r.stderr.components(separatedBy: "unsafe file name").count - 1 == 11, "\(r)")
         #expect(!r.stderr.contains("\u{1B}["), "a raw escape sequence reached the log")
@@ -185,7 +199,8 @@ import Glibc
         // `list` shows them as refused, escaped.
         let list = try f.expcards(["list", "--format", "json"])
         #expect(list.status == 0, "\(list)")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]], "\(list)")
+        let rows = try #require(
+            try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]], "\(list)")
         #expect(rows.filter { $0["state"] as? String == "refused" }.count == 11, "\(list)")
         let text = try f.expcards(["list"])
         #expect(!text.stdout.contains("\u{1B}["), "\(text)")
@@ -197,13 +212,17 @@ import Glibc
         #expect(f.walk() == f.expected(archived: [Self.validName]), "\(f.walk())")
     }
 
-    @Test(.enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"), .timeLimit(.minutes(2)))
+    @Test(
+        .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"),
+        .timeLimit(.minutes(2)))
     func aSymbolicLinkAndAFIFONamedLikeEXPCARDSFilesAreRefused() throws {
         let f = try HostileFixture(scenario: "symlink")
         let r = try f.expcards(["fetch"])
         // Published and not archived: the run fails and names both (never a silent success).
         #expect(r.status == 69, "\(r)\n\(f.server.log)")
-        #expect(r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)")
+        #expect(
+            r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)"
+        )
         #expect(r.stdout.contains("FAILED /ROOT/expired/202611.EXP_CARDS.FIFO.P.csv: not a regular file"), "\(r)")
         #expect(r.stderr.contains("/ROOT/expired/202611.EXP_CARDS.LINK.P.csv: a symbolic link: not followed"), "\(r)")
         #expect(r.stderr.contains("/ROOT/expired/202611.EXP_CARDS.FIFO.P.csv: not a regular file"), "\(r)")
@@ -213,14 +232,17 @@ import Glibc
         #expect(list.stdout.contains("a symbolic link: not followed"), "\(list)")
     }
 
-    @Test(.enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"), .timeLimit(.minutes(2)))
+    @Test(
+        .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"),
+        .timeLimit(.minutes(2)))
     func aFileThatGrowsDuringTheDownloadIsNotArchivedAndIsReported() throws {
         let f = try HostileFixture(scenario: "growing")
         let r = try f.expcards(["fetch"])
         #expect(r.status == 69, "\(r)\n\(f.server.log)")
         #expect(r.stdout.contains("FAILED /ROOT/expired/\(Self.growingName)"), "\(r)")
         #expect(r.stdout.contains("where the server announced"), "\(r)")
-        #expect(r.stdout.contains("1 file fetched, 0 already archived, 1 failed"), "the other file is still fetched: \(r)")
+        #expect(
+            r.stdout.contains("1 file fetched, 0 already archived, 1 failed"), "the other file is still fetched: \(r)")
         // Not under its final name, no partial data of a mix kept, not in the manifest.
         #expect(f.walk() == f.expected(archived: [Self.validName]), "\(f.walk())")
         #expect(try Manifest.load(root: f.archive).files["ROOT/expired/" + Self.growingName] == nil)
@@ -231,14 +253,17 @@ import Glibc
         #expect(f.walk() == f.expected(archived: [Self.validName]), "\(f.walk())")
     }
 
-    @Test(.enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"), .timeLimit(.minutes(2)))
+    @Test(
+        .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"),
+        .timeLimit(.minutes(2)))
     func aTenThousandEntryListingIsListedWhole() throws {
         let f = try HostileFixture(scenario: "huge")
         let started = Date()
         let r = try f.expcards(["list", "--format", "json"], timeout: 60)
         let took = Date().timeIntervalSince(started)
         #expect(r.status == 0, "\(r.status)\n\(r.stderr.prefix(2000))\n\(f.server.log.suffix(2000))")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr.prefix(2000))")
+        let rows = try #require(
+            try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr.prefix(2000))")
         #expect(rows.count == 10_000, "listed \(rows.count) of 10000")
         let names = Set(rows.compactMap { ($0["path"] as? String)?.split(separator: "/").last.map(String.init) })
         #expect(names.count == 10_000)
@@ -254,7 +279,9 @@ import Glibc
     /// over 256 KiB. It must fail loudly (exit 69, no partial listing), within the timeout.
     @Test(
         .enabled(if: hasParamiko, "/usr/bin/python3 has no paramiko (apt-get install python3-paramiko)"),
-        .enabled(if: !LinkedLibSSH2.isAtLeast(1, 11), "libssh2 1.11 takes this reply: aListingInOneHugeReplyIsListedWholeUnderLibSSH2_1_11 tests that"),
+        .enabled(
+            if: !LinkedLibSSH2.isAtLeast(1, 11),
+            "libssh2 1.11 takes this reply: aListingInOneHugeReplyIsListedWholeUnderLibSSH2_1_11 tests that"),
         .timeLimit(.minutes(2)))
     func aListingInOneHugeReplyFailsLoudlyNotTruncated() throws {
         let f = try HostileFixture(scenario: "huge-batch")
@@ -267,7 +294,8 @@ import Glibc
         #expect(took < 5 + 10, "took \(took) s")
         let fetch = try f.expcards(["fetch", "--retries", "0"], timeout: 60)
         #expect(fetch.status == 69, "\(fetch)")
-        #expect(!FileManager.default.fileExists(atPath: f.archive + "/ROOT"), "nothing fetched from a listing that failed")
+        #expect(
+            !FileManager.default.fileExists(atPath: f.archive + "/ROOT"), "nothing fetched from a listing that failed")
     }
 
     /// The error for that huge reply names the limit it hit, not libssh2's misleading
@@ -295,7 +323,8 @@ import Glibc
         let config = f.dir + "/config.proxy.yaml"
         let yaml = try String(contentsOfFile: f.config, encoding: .utf8)
             .replacingOccurrences(of: "port: \(f.server.port)\n", with: "port: \(proxy.port)\n")
-            .replacingOccurrences(of: "knownHostsFile: \(f.server.knownHostsPath)\n", with: "knownHostsFile: \(knownHosts)\n")
+            .replacingOccurrences(
+                of: "knownHostsFile: \(f.server.knownHostsPath)\n", with: "knownHostsFile: \(knownHosts)\n")
         #expect(yaml.contains("port: \(proxy.port)\n") && yaml.contains(knownHosts))
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
         return config
@@ -329,10 +358,16 @@ import Glibc
         let remote = try Self.writeBig(f)
         // Only the first connection is cut, after 12 MB from the server: well past the handshake, the
         // listing and libssh2's 8 MB read-ahead, so some data is on disk at the cut.
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--cut-connections", "1", "--lifetime", "150", "cut-after", "12000000"])
+        let proxy = try Helper(
+            "fault_proxy.py",
+            [
+                "--target-port", String(f.server.port), "--cut-connections", "1", "--lifetime", "150", "cut-after",
+                "12000000",
+            ])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
-        let r = try CLI.run(["fetch", "--config", config, "--retries", "3", "--timeout", "5", "--verbose"], timeout: 120)
+        let r = try CLI.run(
+            ["fetch", "--config", config, "--retries", "3", "--timeout", "5", "--verbose"], timeout: 120)
         // 65: the file is random bytes, archived and flagged as damaged.
         #expect(r.status == 65, "\(r)\n\(proxy.log)")
         #expect(proxy.log.contains("connection 1: cut after 12000000 bytes"), "\(proxy.log)")
@@ -341,7 +376,10 @@ import Glibc
         let final = f.archived(Self.bigArchived)
         #expect(try sha256Hex(ofFile: final) == (try sha256Hex(ofFile: remote)))
         #expect(try Manifest.load(root: f.archive).files[Self.bigArchived]?.sha256 == (try sha256Hex(ofFile: remote)))
-        #expect(!(try FileManager.default.contentsOfDirectory(atPath: f.archived("87654321/expired"))).contains { $0.hasSuffix(".part") })
+        #expect(
+            !(try FileManager.default.contentsOfDirectory(atPath: f.archived("87654321/expired"))).contains {
+                $0.hasSuffix(".part")
+            })
         #expect(try f.expcards(["verify"]).status == 0)
     }
 
@@ -349,7 +387,8 @@ import Glibc
     func aProxyCutWithNoRetryLeft69KeepsThePartialDataForTheNextRun() throws {
         let f = try FetchTests.Fixture()
         let remote = try Self.writeBig(f)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "cut-after", "12000000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "cut-after", "12000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let r = try CLI.run(["fetch", "--config", config, "--retries", "0", "--timeout", "5"], timeout: 90)
@@ -357,7 +396,9 @@ import Glibc
         #expect(r.stdout.contains("FAILED"), "\(r)")
         let dir = f.archived("87654321/expired")
         #expect(!FileManager.default.fileExists(atPath: dir + "/" + Self.bigName), "nothing under the final name")
-        let parts = (try FileManager.default.contentsOfDirectory(atPath: dir)).filter { $0.hasPrefix("." + Self.bigName) && $0.hasSuffix(".part") }
+        let parts = (try FileManager.default.contentsOfDirectory(atPath: dir)).filter {
+            $0.hasPrefix("." + Self.bigName) && $0.hasSuffix(".part")
+        }
         #expect(parts.count == 1 && Self.size(dir + "/" + parts[0]) > 0, "the partial data is kept: \(parts)")
         #expect(try Manifest.load(root: f.archive).files[Self.bigArchived] == nil)
         // Straight to the server, the next run completes it (65: random bytes, flagged).
@@ -372,7 +413,8 @@ import Glibc
         let f = try FetchTests.Fixture()
         // Something archived earlier, for `run` to report from.
         #expect(try f.expcards(["fetch"]).status == 0)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "refuse"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "refuse"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let started = Date()
@@ -381,7 +423,8 @@ import Glibc
         #expect(r.status == 69, "\(r)\n\(proxy.log)")
         #expect(took < 2 * 5 + 1 + 5, "took \(took) s")
         #expect(proxy.log.contains("connection 2: refused"), "retried once: \(proxy.log)")
-        let run = try CLI.run(["run", "--config", config, "--retries", "0", "--timeout", "5", "--as-of", "2026-11-27"], timeout: 60)
+        let run = try CLI.run(
+            ["run", "--config", config, "--retries", "0", "--timeout", "5", "--as-of", "2026-11-27"], timeout: 60)
         #expect(run.status == 69, "\(run)")
         #expect(run.stdout.contains("FETCH FAILED (exit 69)"), "\(run)")
         #expect(run.stdout.contains("alias-a"), "the report is from the archive: \(run)")
@@ -391,7 +434,8 @@ import Glibc
     func aProxyThatStallsIsGivenUpWithinTheTimeout() throws {
         let f = try FetchTests.Fixture()
         _ = try Self.writeBig(f)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "stall-after", "1000000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "stall-after", "1000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let timeout = 3
@@ -410,7 +454,8 @@ import Glibc
         let remote = try Self.writeValid(f, aliases: 20_000)
         let total = Self.size(remote)
         let rate = 1_000_000
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "throttle", String(rate)])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "100", "throttle", String(rate)])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let started = Date()
@@ -418,7 +463,9 @@ import Glibc
         let took = Date().timeIntervalSince(started)
         #expect(r.status == 0, "\(r)\n\(proxy.log)")
         #expect(took > Double(total) / Double(rate) * 0.8, "the link was throttled: \(took) s for \(total) bytes")
-        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202611.EXP_CARDS.BIG.P.csv")) == (try sha256Hex(ofFile: remote)))
+        #expect(
+            try sha256Hex(ofFile: f.archived("ROOT/expired/202611.EXP_CARDS.BIG.P.csv"))
+                == (try sha256Hex(ofFile: remote)))
     }
 
     /// X.csv and X.csv.gz (the platform compresses files after 7 days) downloaded at the same time
@@ -427,20 +474,26 @@ import Glibc
     func parallelDownloadsOfAFileAndItsGzipKeepEachOthersPartialFile() throws {
         let f = try FetchTests.Fixture()
         let dir = "/ROOT/expired/"
-        try f.server.write(dir + "202609.EXP_CARDS.ACME.P.csv", Samples.company(month: "202609", aliases: [("alias-x", "20261130")]))
+        try f.server.write(
+            dir + "202609.EXP_CARDS.ACME.P.csv", Samples.company(month: "202609", aliases: [("alias-x", "20261130")]))
         // The biggest goes to one connection, the others to the second, which starts on X.csv
         // while the first is still writing X.csv.gz's partial file through the slow link.
         let gz = try f.server.writeRandomFile(dir + "202610.EXP_CARDS.ACME.P.csv.gz", size: 8 << 20)
         let plain = try f.server.writeRandomFile(dir + "202610.EXP_CARDS.ACME.P.csv", size: 2 << 20)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "2000000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "2000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "10"], timeout: 140)
         // Random bytes are not EXP_CARDS data: archived and flagged (65), not a local I/O error (74).
         #expect(r.status == 65, "\(r)\n\(proxy.log)")
         #expect(r.stdout.contains("6 files fetched, 0 already archived, 0 failed"), "\(r)")
-        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv.gz")) == (try sha256Hex(ofFile: gz)))
-        #expect(try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv")) == (try sha256Hex(ofFile: plain)))
+        #expect(
+            try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv.gz"))
+                == (try sha256Hex(ofFile: gz)))
+        #expect(
+            try sha256Hex(ofFile: f.archived("ROOT/expired/202610.EXP_CARDS.ACME.P.csv"))
+                == (try sha256Hex(ofFile: plain)))
     }
 
     /// A long run saves its manifest as it goes (every 5 s), not only at the end, also while one
@@ -450,10 +503,12 @@ import Glibc
         let f = try FetchTests.Fixture()
         // At 1 MB/s: the first file is in place after ~1 s, before a save is due (5 s after the
         // start); the second then takes ~20 s, during which the save falls due.
-        let short = "202606.EXP_CARDS.ACME.P.csv", long = "202607.EXP_CARDS.ACME.P.csv"
+        let short = "202606.EXP_CARDS.ACME.P.csv"
+        let long = "202607.EXP_CARDS.ACME.P.csv"
         try f.server.writeRandomFile("/ROOT/expired/" + short, size: 1 << 20)
         try f.server.writeRandomFile("/ROOT/expired/" + long, size: 20 << 20)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let running = try CLI.spawn(["fetch", "--config", config, "--timeout", "10"])
@@ -467,29 +522,43 @@ import Glibc
         while !FileManager.default.fileExists(atPath: first) && Date() < deadline { usleep(10_000) }
         #expect(FileManager.default.fileExists(atPath: first), "the first file was not archived within 60 s")
         sleep(7)
-        #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + long)), "the long file is still downloading")
+        #expect(
+            !FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + long)),
+            "the long file is still downloading")
         let manifest = try Manifest.load(root: f.archive)
-        #expect(manifest.files["ROOT/expired/" + short] != nil, "7 s after the first file was in place: \(manifest.files.keys.sorted())")
+        #expect(
+            manifest.files["ROOT/expired/" + short] != nil,
+            "7 s after the first file was in place: \(manifest.files.keys.sorted())")
     }
 
     /// `--parallel`: an extra connection that fails to list its share is not retried inside the
     /// listing's own retries (they would multiply); the first connection lists that share.
-    @Test(.enabled(if: hasPython && TestSSHServer.isRoot, "needs /usr/bin/python3, and root: shops found by listing the chroot"), .timeLimit(.minutes(3)))
+    @Test(
+        .enabled(
+            if: hasPython && TestSSHServer.isRoot, "needs /usr/bin/python3, and root: shops found by listing the chroot"
+        ), .timeLimit(.minutes(3)))
     func listingRetriesDoNotMultiplyWithParallelConnections() throws {
         let f = try FetchTests.Fixture()
         let shops = (0..<16).map { String(30_000_000 + $0) }
         for (i, shop) in shops.enumerated() {
-            try f.server.write("/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv", Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
+            try f.server.write(
+                "/\(shop)/expired/202611.\(shop).EXP_CARDS.S.P.csv",
+                Samples.shop(month: "202611", shop: shop, aliases: [("alias-\(shop)", "20261130")]))
             // Big listings in the second half: whoever lists them crosses the proxy's cut.
             if i >= 10 {
-                for j in 0..<300 { try f.server.write("/\(shop)/expired/junk-\(j)-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.txt", "x") }
+                for j in 0..<300 {
+                    try f.server.write("/\(shop)/expired/junk-\(j)-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.txt", "x")
+                }
             }
         }
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "cut-after", "60000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "cut-after", "60000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let retries = 3
-        let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "5", "--retries", String(retries)], timeout: 120)
+        let r = try CLI.run(
+            ["fetch", "--config", config, "--parallel", "2", "--timeout", "5", "--retries", String(retries)],
+            timeout: 120)
         #expect(r.status == 69, "\(r)")
         // Every attempt of the listing: the first connection and one extra, at most.
         let connections = proxy.log.split(separator: "\n").filter { $0.hasSuffix(": cut-after") }.count
@@ -506,14 +575,20 @@ import Glibc
         #expect(try f.expcards(["fetch"]).status == 0)
         // 1 MB/s per connection: the 3 MB file takes 3 s, the refusal comes at once.
         try f.server.writeRandomFile("/ROOT/expired/202609.EXP_CARDS.ACME.P.csv", size: 3 << 20)
-        let locked = try f.server.write("/ROOT/expired/202610.EXP_CARDS.ACME.P.csv", Samples.company(month: "202610", aliases: [("alias-z", "20261130")]))
+        let locked = try f.server.write(
+            "/ROOT/expired/202610.EXP_CARDS.ACME.P.csv",
+            Samples.company(month: "202610", aliases: [("alias-z", "20261130")]))
         chmod(locked, 0)
-        let proxy = try Helper("fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
+        let proxy = try Helper(
+            "fault_proxy.py", ["--target-port", String(f.server.port), "--lifetime", "150", "throttle", "1000000"])
         defer { proxy.stop() }
         let config = try Self.configThrough(proxy, f)
         let r = try CLI.run(["fetch", "--config", config, "--parallel", "2", "--timeout", "10"], timeout: 90)
         #expect(r.status == 69, "\(r)")
-        #expect(r.stdout.contains("FAILED /ROOT/expired/202610.EXP_CARDS.ACME.P.csv: /ROOT/expired/202610.EXP_CARDS.ACME.P.csv: permission denied"), "\(r)")
+        #expect(
+            r.stdout.contains(
+                "FAILED /ROOT/expired/202610.EXP_CARDS.ACME.P.csv: /ROOT/expired/202610.EXP_CARDS.ACME.P.csv: permission denied"
+            ), "\(r)")
         let names = try FileManager.default.contentsOfDirectory(atPath: f.archived("ROOT/expired"))
         #expect(names.contains("202609.EXP_CARDS.ACME.P.csv"), "the other download completed: \(names)")
         #expect(try Manifest.load(root: f.archive).files["ROOT/expired/202609.EXP_CARDS.ACME.P.csv"] != nil)

@@ -17,7 +17,8 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = args
-        let stdin = Pipe(), stdout = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
         p.standardInput = stdin
         p.standardOutput = stdout
         p.standardError = stdout
@@ -29,14 +30,18 @@ import Testing
         return (p.terminationStatus, String(decoding: out, as: UTF8.self))
     }
 
-    @Test(.enabled(if: MailDeliveryTests.available, "needs msmtp and python3-aiosmtpd (apt-get install -y msmtp python3-aiosmtpd)"), .timeLimit(.minutes(2)))
+    @Test(
+        .enabled(
+            if: MailDeliveryTests.available,
+            "needs msmtp and python3-aiosmtpd (apt-get install -y msmtp python3-aiosmtpd)"), .timeLimit(.minutes(2)))
     func deliveredThroughARealSMTPServer() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let shop = dir + "/" + Samples.shopName
         try Samples.shop.write(toFile: shop, atomically: true, encoding: .utf8)
         let report = try CLI.run([
-            "report", "--as-of", "2018-07-01", "--format", "mail", "--mail-to", "ops@example.com", "--mail-to", "care@example.com",
+            "report", "--as-of", "2018-07-01", "--format", "mail", "--mail-to", "ops@example.com", "--mail-to",
+            "care@example.com",
             "--mail-from", "expcards@example.com", shop,
         ])
         #expect(report.status == 0, "\(report)")
@@ -46,7 +51,8 @@ import Testing
         let sink = Process()
         sink.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         sink.arguments = [Self.tools + "/smtp_sink.py", inbox]
-        let sinkIn = Pipe(), sinkOut = Pipe()
+        let sinkIn = Pipe()
+        let sinkOut = Pipe()
         sink.standardInput = sinkIn
         sink.standardOutput = sinkOut
         try sink.run()
@@ -60,17 +66,22 @@ import Testing
             if d.isEmpty { break }
             portLine += d
         }
-        let port = try #require(Int(String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let port = try #require(
+            Int(String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
 
         let (status, said) = try Self.run(
-            Self.msmtp, ["--host=127.0.0.1", "--port=\(port)", "--auth=off", "--tls=off", "--read-envelope-from", "-t"],
+            Self.msmtp,
+            ["--host=127.0.0.1", "--port=\(port)", "--auth=off", "--tls=off", "--read-envelope-from", "-t"],
             input: Data(report.stdout.utf8))
         #expect(status == 0, "msmtp: \(said)")
-        let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: inbox + "/1.json"))) as? [String: Any]
+        let envelope =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: inbox + "/1.json")))
+            as? [String: Any]
         #expect(envelope?["from"] as? String == "expcards@example.com")
         #expect(envelope?["to"] as? [String] == ["ops@example.com", "care@example.com"])
         // What arrived parses to the same parts as what expcards printed.
-        let (_, sent) = try Self.run("/usr/bin/python3", [Self.tools + "/mailcheck.py", "/dev/stdin"], input: Data(report.stdout.utf8))
+        let (_, sent) = try Self.run(
+            "/usr/bin/python3", [Self.tools + "/mailcheck.py", "/dev/stdin"], input: Data(report.stdout.utf8))
         let (_, received) = try Self.run("/usr/bin/python3", [Self.tools + "/mailcheck.py", inbox + "/1.eml"])
         let a = try #require(try JSONSerialization.jsonObject(with: Data(sent.utf8)) as? [String: Any])
         let b = try #require(try JSONSerialization.jsonObject(with: Data(received.utf8)) as? [String: Any])
@@ -79,8 +90,9 @@ import Testing
         func lf(_ v: Any?) -> String? { (v as? String)?.replacingOccurrences(of: "\r\n", with: "\n") }
         #expect(lf(b["text"]) == lf(a["text"]))
         #expect(lf(b["html"]) == lf(a["html"]))
-        #expect((b["attachments"] as? [[String: Any]])?.first?["content"] as? String
-            == (a["attachments"] as? [[String: Any]])?.first?["content"] as? String)
+        #expect(
+            (b["attachments"] as? [[String: Any]])?.first?["content"] as? String
+                == (a["attachments"] as? [[String: Any]])?.first?["content"] as? String)
         #expect((b["text"] as? String)?.contains("Durant@e-mail.com") == true)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,11 +21,14 @@ import Glibc
         #expect(options.count >= 30, "options found in the dump: \(options.keys.sorted())")
 
         let page = try ManPage.text()
-        let headings = Set(page.source.split(separator: "\n").filter { $0.hasPrefix(".SS ") }.map {
-            ManPage.plain(String($0.dropFirst(4))).trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-        })
+        let headings = Set(
+            page.source.split(separator: "\n").filter { $0.hasPrefix(".SS ") }.map {
+                ManPage.plain(String($0.dropFirst(4))).trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            })
         let missingCommands = commands.filter { !headings.contains("expcards " + $0) }
-        #expect(missingCommands.isEmpty, "commands without a section `.SS \"expcards <name>\"` in \(ManPage.path): \(missingCommands)")
+        #expect(
+            missingCommands.isEmpty,
+            "commands without a section `.SS \"expcards <name>\"` in \(ManPage.path): \(missingCommands)")
 
         let text = ManPage.plain(page.source)
         let missingOptions = options.keys.sorted().filter { !ManPage.mentions(text, option: $0) }
@@ -32,17 +36,24 @@ import Glibc
         #expect(missingOptions.isEmpty, "options missing from \(ManPage.path): \(missingOptions)")
     }
 
-    @Test(.enabled(if: ManPage.linter != nil, "neither /usr/bin/groff nor mandoc is installed (apt-get install groff-base): not linting the man page"))
+    @Test(
+        .enabled(
+            if: ManPage.linter != nil,
+            "neither /usr/bin/groff nor mandoc is installed (apt-get install groff-base): not linting the man page"))
     func rendersWithoutWarnings() throws {
         let linter = try #require(ManPage.linter)
         let r = try ManPage.spawn(linter.path, linter.arguments + [ManPage.path])
-        #expect(r.status == 0, "\(linter.path) \(linter.arguments.joined(separator: " ")) exited \(r.status)\n\(r.output)")
-        #expect(r.output.isEmpty, "\(linter.path) \(linter.arguments.joined(separator: " ")) \(ManPage.path):\n\(r.output)")
+        #expect(
+            r.status == 0, "\(linter.path) \(linter.arguments.joined(separator: " ")) exited \(r.status)\n\(r.output)")
+        #expect(
+            r.output.isEmpty, "\(linter.path) \(linter.arguments.joined(separator: " ")) \(ManPage.path):\n\(r.output)")
     }
 
     /// Walks the command tree of `--experimental-dump-help`: subcommand names (below the root) and
     /// the long and short names of every option and flag.
-    private func collect(_ command: [String: Any], path: [String], commands: inout [String], options: inout [String: Set<String>]) {
+    private func collect(
+        _ command: [String: Any], path: [String], commands: inout [String], options: inout [String: Set<String>]
+    ) {
         let name = command["commandName"] as? String ?? "?"
         let here = path + [name]
         if !path.isEmpty { commands.append(here.dropFirst().joined(separator: " ")) }
@@ -81,7 +92,9 @@ enum ManPage {
         while let r = rest.range(of: option) {
             let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
             let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
-            let partOfWord: (Character?) -> Bool = { c in c.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ?? false }
+            let partOfWord: (Character?) -> Bool = { c in
+                c.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ?? false
+            }
             if !partOfWord(before) && !partOfWord(after) { return true }
             rest = text[r.upperBound...]
         }
@@ -111,8 +124,8 @@ enum ManPage {
         let argv = ([tool] + arguments).map { strdup($0) } + [nil]
         let envp = [String](["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]).map { strdup($0) } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for p in argv { free(p) }
+            for p in envp { free(p) }
         }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, tool, &actions, nil, argv, envp)

@@ -8,7 +8,8 @@ import Testing
 
     @Test func hardenedServerFailsOnceWithTheExplanation() throws {
         // Under libssh2 1.11.1 too: it has no post-quantum key exchange.
-        let f = try Fixture(serverOptions: .init(extraConfiguration: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"]))
+        let f = try Fixture(
+            serverOptions: .init(extraConfiguration: ["KexAlgorithms sntrup761x25519-sha512@openssh.com"]))
         let result = try f.expcards(["list"])
         #expect(result.status == 69, "\(result)")
         #expect(result.stderr.contains("no key exchange algorithm in common"), "\(result)")
@@ -19,12 +20,15 @@ import Testing
 
     /// libssh2 1.11 proves an RSA host key with rsa-sha2-512; 1.10 cannot, and says what would.
     @Test func rsaSHA2OnlyServer() throws {
-        let f = try Fixture(serverOptions: .init(hostKeyTypes: [.rsa], extraConfiguration: ["HostKeyAlgorithms rsa-sha2-512"]))
+        let f = try Fixture(
+            serverOptions: .init(hostKeyTypes: [.rsa], extraConfiguration: ["HostKeyAlgorithms rsa-sha2-512"]))
         let result = try f.expcards(["list", "-v"])
         // The binary's own libssh2, as -v says (a build with LIBSSH2=1.11 has 1.11.x).
         if result.stderr.contains(", libssh2 1.11.") {
             #expect(result.status == 0, "\(result)")
-            #expect(result.stderr.contains("negotiated: key exchange curve25519-sha256, host key rsa-sha2-512, "), "\(result)")
+            #expect(
+                result.stderr.contains("negotiated: key exchange curve25519-sha256, host key rsa-sha2-512, "),
+                "\(result)")
             #expect(result.stderr.contains("server host key: ssh-rsa \(try f.server.fingerprint(.rsa))"), "\(result)")
         } else {
             #expect(result.status == 69, "\(result)")
@@ -35,7 +39,10 @@ import Testing
     }
 
     @Test func weakOnlyServerRefusedByDefaultAcceptedWithTheOptionWhichWarnsUnderQuiet() throws {
-        let f = try Fixture(serverOptions: .init(extraConfiguration: ["Ciphers aes128-cbc", "KexAlgorithms diffie-hellman-group14-sha1"]))
+        let f = try Fixture(
+            serverOptions: .init(extraConfiguration: [
+                "Ciphers aes128-cbc", "KexAlgorithms diffie-hellman-group14-sha1",
+            ]))
         let refused = try f.expcards(["list"])
         #expect(refused.status == 69, "\(refused)")
         #expect(refused.stderr.contains("no key exchange algorithm, no cipher in common"), "\(refused)")
@@ -44,11 +51,16 @@ import Testing
 
         let flag = try f.expcards(["fetch", "-q", "--insecure-allow-weak-algorithms"])
         #expect(flag.status == 0, "\(flag)")
-        #expect(flag.stderr.contains("warning: weak SSH algorithms allowed (flag --insecure-allow-weak-algorithms)"), "\(flag)")
+        #expect(
+            flag.stderr.contains("warning: weak SSH algorithms allowed (flag --insecure-allow-weak-algorithms)"),
+            "\(flag)")
 
-        let env = try CLI.run(["list", "-q", "--config", f.config], environment: ["EXPCARDS_INSECURE_ALLOW_WEAK_ALGORITHMS": "true"])
+        let env = try CLI.run(
+            ["list", "-q", "--config", f.config], environment: ["EXPCARDS_INSECURE_ALLOW_WEAK_ALGORITHMS": "true"])
         #expect(env.status == 0, "\(env)")
-        #expect(env.stderr.contains("warning: weak SSH algorithms allowed (environment EXPCARDS_INSECURE_ALLOW_WEAK_ALGORITHMS)"), "\(env)")
+        #expect(
+            env.stderr.contains(
+                "warning: weak SSH algorithms allowed (environment EXPCARDS_INSECURE_ALLOW_WEAK_ALGORITHMS)"), "\(env)")
 
         try f.writeConfig(extra: "insecureAllowWeakAlgorithms: true\n")
         let file = try f.expcards(["list", "-q"])
@@ -61,7 +73,9 @@ import Testing
         for command in ["list", "fetch"] {
             let result = try f.expcards([command, "-q", "--insecure-accept-any-host-key"])
             #expect(result.status == 0, "\(result)")
-            #expect(result.stderr.contains("warning: --insecure-accept-any-host-key: the server's identity is NOT checked"), "\(command): \(result)")
+            #expect(
+                result.stderr.contains("warning: --insecure-accept-any-host-key: the server's identity is NOT checked"),
+                "\(command): \(result)")
         }
     }
 
@@ -69,7 +83,8 @@ import Testing
         let f = try Fixture()
         let bracketed = try f.server.knownHostsEntries()
         let plain = f.dir + "/plain_known_hosts"
-        try bracketed.replacingOccurrences(of: "[127.0.0.1]:\(f.server.port) ", with: "127.0.0.1 ").write(toFile: plain, atomically: true, encoding: .utf8)
+        try bracketed.replacingOccurrences(of: "[127.0.0.1]:\(f.server.port) ", with: "127.0.0.1 ").write(
+            toFile: plain, atomically: true, encoding: .utf8)
         let result = try f.expcards(["list", "--known-hosts", plain])
         #expect(result.status == 76, "\(result)")
         #expect(result.stderr.contains("host key of [127.0.0.1]:\(f.server.port) is not known"), "\(result)")

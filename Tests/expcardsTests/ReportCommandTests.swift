@@ -33,7 +33,8 @@ import Testing
         let r = try CLI.run(["report", "--as-of", "2018-07-01", shop, future])
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.hasPrefix("OK · 1 expired"), "\(r)")
-        #expect(r.stderr.contains("209912.87654321.EXP_CARDS.PDV.P.csv: month 2099-12 is later than next month"), "\(r)")
+        #expect(
+            r.stderr.contains("209912.87654321.EXP_CARDS.PDV.P.csv: month 2099-12 is later than next month"), "\(r)")
         // Alone, it is no report at all (never an empty report that exits 0).
         let alone = try CLI.run(["report", "--as-of", "2018-07-01", future])
         #expect(alone.status == 66, "\(alone)")
@@ -56,7 +57,8 @@ import Testing
         #expect(object["version"] as? Int == 1)
         #expect(object["asOf"] as? String == "2018-07-01")
         #expect(object["month"] as? String == "2018-06")
-        #expect((object["subscriptions"] as? [[String: Any]])?.first?["firstChargeAfterExpiry"] as? String == "2018-07-15")
+        #expect(
+            (object["subscriptions"] as? [[String: Any]])?.first?["firstChargeAfterExpiry"] as? String == "2018-07-15")
     }
 
     @Test func formatMailTakesItsSettingsFromFlagsEnvironmentAndFile() throws {
@@ -71,7 +73,8 @@ import Testing
         let bad = try CLI.run(["report", "--format", "mail", "--mail-to", "not an address", shop])
         #expect(bad.status == 64, "\(bad)")
         let flags = try CLI.run([
-            "report", "--as-of", "2018-07-01", "--format", "mail", "--mail-to", "ops@example.com", "--mail-to", "b@example.com",
+            "report", "--as-of", "2018-07-01", "--format", "mail", "--mail-to", "ops@example.com", "--mail-to",
+            "b@example.com",
             "--mail-from", "Cards <cards@example.com>", "--subject", "Monthly", shop,
         ])
         #expect(flags.status == 0, "\(flags)")
@@ -80,11 +83,15 @@ import Testing
         #expect(flags.stdout.contains("\nSubject: Monthly\n"))
         let env = try CLI.run(
             ["report", "--as-of", "2018-07-01", "--format", "mail", shop],
-            environment: ["EXPCARDS_MAIL_TO": "env@example.com", "EXPCARDS_MAIL_FROM": "from@example.com", "EXPCARDS_SUBJECT": "From env"])
+            environment: [
+                "EXPCARDS_MAIL_TO": "env@example.com", "EXPCARDS_MAIL_FROM": "from@example.com",
+                "EXPCARDS_SUBJECT": "From env",
+            ])
         #expect(env.status == 0, "\(env)")
         #expect(env.stdout.hasPrefix("From: from@example.com\nTo: env@example.com\nSubject: From env\n"), "\(env)")
         let config = dir + "/config.yaml"
-        try "mailTo:\n  - file@example.com\n  - other@example.com\nmailFrom: cfg@example.com\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "mailTo:\n  - file@example.com\n  - other@example.com\nmailFrom: cfg@example.com\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let file = try CLI.run(["report", "--config", config, "--as-of", "2018-07-01", "--format", "mail", shop])
         #expect(file.status == 0, "\(file)")
         #expect(file.stdout.hasPrefix("From: cfg@example.com\nTo: file@example.com,\n other@example.com\n"), "\(file)")
@@ -127,13 +134,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/202611.EXP_CARDS.ACME.P.csv"
         try """
-            00;EXP_CARDS;P;20261101;040000
-            02;"abc123;Dupont Durant;durant@e-mail.com;20261231;0
-            02;def456;Axel Kant;kant@e-mail.com;2026123;0
-            02;ghi789;Zoé Martin;zoe@example.fr;20261231;0
-            01;3;20261101;040000
+        00;EXP_CARDS;P;20261101;040000
+        02;"abc123;Dupont Durant;durant@e-mail.com;20261231;0
+        02;def456;Axel Kant;kant@e-mail.com;2026123;0
+        02;ghi789;Zoé Martin;zoe@example.fr;20261231;0
+        01;3;20261101;040000
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let r = try CLI.run(["report", "--as-of", "2026-11-01", "--mask", "--format", format, path])
         #expect(r.status == 65, "\(r)")
         for secret in ["Dupont", "Durant", "durant@", "Kant", "kant@", "Zoé", "zoe@"] {

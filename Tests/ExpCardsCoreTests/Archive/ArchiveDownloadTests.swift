@@ -12,11 +12,16 @@ import Testing
         let name = "202610.EXP_CARDS.ACME.P.csv"
         let others = [".\(name).gz.300-1700000000.part", ".\(name)x.5-6.part", ".202610.EXP_CARDS.ACME.P.cs.1-2.part"]
         let stale = ".\(name).100-1600000000.part"
-        for file in others + [stale] { #expect(FileManager.default.createFile(atPath: dir + "/" + file, contents: Data("x".utf8))) }
-        let download = try ArchiveDownload(in: try archiveDirectory(dir), name: name, remoteSize: 200, remoteMtime: 1_700_000_000)
+        for file in others + [stale] {
+            #expect(FileManager.default.createFile(atPath: dir + "/" + file, contents: Data("x".utf8)))
+        }
+        let download = try ArchiveDownload(
+            in: try archiveDirectory(dir), name: name, remoteSize: 200, remoteMtime: 1_700_000_000)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
         #expect(left == Set(others + [download.partName]), "\(left)")
-        #expect(download.partName.hasPrefix(".\(name).200-1700000000-") && download.partName.hasSuffix(".part"), "\(download.partName)")
+        #expect(
+            download.partName.hasPrefix(".\(name).200-1700000000-") && download.partName.hasSuffix(".part"),
+            "\(download.partName)")
         #expect(ArchiveDownload.isPartial(download.partName, version: ".\(name).200-1700000000"))
     }
 

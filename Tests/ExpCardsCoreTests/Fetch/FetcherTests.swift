@@ -15,12 +15,18 @@ final class MemoryStore: RemoteStore, @unchecked Sendable {
     let files: [String: [UInt8]]
     let failing: String?
     let mtime: Int64
-    init(files: [String: [UInt8]], failing: String?, mtime: Int64) { self.files = files; self.failing = failing; self.mtime = mtime }
+    init(files: [String: [UInt8]], failing: String?, mtime: Int64) {
+        self.files = files
+        self.failing = failing
+        self.mtime = mtime
+    }
     func list(_ path: String) throws -> [RemoteEntry] {
         guard path == "/ROOT/expired" else { throw NotFoundFailure() }
         return files.map { RemoteEntry(name: $0.key, kind: .file, size: UInt64($0.value.count), mtime: mtime) }
     }
-    func download(_ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func download(
+        _ path: String, from offset: UInt64, size: UInt64, to sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let name = String(path.split(separator: "/").last!)
         let bytes = files[name]!
         var i = Int(offset)
@@ -54,7 +60,9 @@ struct NotFoundFailure: RemoteFailure {
             let name = "202610.EXP_CARDS.\(brand).P.csv"
             guard ExpCardsFileName(name) != nil else { continue }
             let details = (0..<Int.random(in: 1...400)).map { _ in "02;abc;Ann Lee;ann@example.com;20281231;1" }
-            let text = (["00;EXP_CARDS;P;20261001;040000"] + details + ["01;\(details.count);20261001;040000"]).joined(separator: "\n") + "\n"
+            let text =
+                (["00;EXP_CARDS;P;20261001;040000"] + details + ["01;\(details.count);20261001;040000"]).joined(
+                    separator: "\n") + "\n"
             out[name] = Array(text.utf8)
         }
         return out
@@ -68,9 +76,11 @@ struct NotFoundFailure: RemoteFailure {
         options.retries = 0
         options.backoff = 0
         let events = UncheckedEvents()
-        let fetcher = Fetcher(options: options, connect: { store }, now: { Int64(Date().timeIntervalSince1970) }) { e in
-            if case .fetched(let f, _, _, _) = e { events.names.append(f.entry.name) }
-        }
+        let fetcher = Fetcher(
+            options: options, connect: { store }, now: { Int64(Date().timeIntervalSince1970) },
+            onEvent: { e in
+                if case .fetched(let f, _, _, _) = e { events.names.append(f.entry.name) }
+            })
         return (Result { try fetcher.run() }, events.names)
     }
 
@@ -86,11 +96,18 @@ struct NotFoundFailure: RemoteFailure {
             defer { try? FileManager.default.removeItem(atPath: root) }
             let fs = files(40)
             let failing = round % 2 == 0 ? fs.keys.sorted()[round * 5] : nil
-            let (r, names) = run(root: root, store: MemoryStore(files: fs, failing: failing, mtime: 1_790_000_000), parallel: parallel)
-            let onDisk = Set(((try? FileManager.default.contentsOfDirectory(atPath: root + "/ROOT/expired")) ?? []).filter { !$0.hasPrefix(".") })
+            let (r, names) = run(
+                root: root, store: MemoryStore(files: fs, failing: failing, mtime: 1_790_000_000), parallel: parallel)
+            let onDisk = Set(
+                ((try? FileManager.default.contentsOfDirectory(atPath: root + "/ROOT/expired")) ?? []).filter {
+                    !$0.hasPrefix(".")
+                })
             let manifest = try Manifest.load(root: root)
             let recorded = Set(manifest.files.values.map(\.storedName))
-            #expect(onDisk == recorded, "parallel \(parallel) round \(round): on disk not recorded \(onDisk.subtracting(recorded)), recorded not on disk \(recorded.subtracting(onDisk))")
+            #expect(
+                onDisk == recorded,
+                "parallel \(parallel) round \(round): on disk not recorded \(onDisk.subtracting(recorded)), recorded not on disk \(recorded.subtracting(onDisk))"
+            )
             #expect(names.count == Set(names).count, "fetched twice: \(names.count) vs \(Set(names).count)")
             #expect(Set(names) == onDisk)
             switch r {
@@ -101,7 +118,8 @@ struct NotFoundFailure: RemoteFailure {
             case .failure(let e):
                 #expect(failing != nil, "\(e)")
                 // A second run completes the archive without fetching anything twice.
-                let (r2, names2) = run(root: root, store: MemoryStore(files: fs, failing: nil, mtime: 1_790_000_000), parallel: parallel)
+                let (r2, names2) = run(
+                    root: root, store: MemoryStore(files: fs, failing: nil, mtime: 1_790_000_000), parallel: parallel)
                 _ = try r2.get()
                 #expect(Set(names2).isDisjoint(with: names), "refetched")
                 let all = try FileManager.default.contentsOfDirectory(atPath: root + "/ROOT/expired")
@@ -122,16 +140,26 @@ extension FetcherTests {
         let name = "202610.EXP_CARDS.ACME.P.csv"
         func v(_ n: Int) -> [UInt8] {
             let details = (0..<n).map { _ in "02;abc;Ann Lee;ann@example.com;20281231;1" }
-            return Array(((["00;EXP_CARDS;P;20261001;040000"] + details + ["01;\(details.count);20261001;040000"]).joined(separator: "\n") + "\n").utf8)
+            return Array(
+                ((["00;EXP_CARDS;P;20261001;040000"] + details + ["01;\(details.count);20261001;040000"]).joined(
+                    separator: "\n") + "\n").utf8)
         }
         let p = FetcherTests()
-        _ = try p.run(root: root, store: MemoryStore(files: [name: v(1)], failing: nil, mtime: 1_790_000_000), parallel: 1).0.get()
+        _ = try p.run(
+            root: root, store: MemoryStore(files: [name: v(1)], failing: nil, mtime: 1_790_000_000), parallel: 1
+        ).0.get()
         let m1 = try Manifest.load(root: root)
-        _ = try p.run(root: root, store: MemoryStore(files: [name: v(2)], failing: nil, mtime: 1_790_000_100), parallel: 1).0.get()
+        _ = try p.run(
+            root: root, store: MemoryStore(files: [name: v(2)], failing: nil, mtime: 1_790_000_100), parallel: 1
+        ).0.get()
         try m1.save(root: root)  // killed before its save
-        _ = try p.run(root: root, store: MemoryStore(files: [name: v(3)], failing: nil, mtime: 1_790_000_200), parallel: 1).0.get()
+        _ = try p.run(
+            root: root, store: MemoryStore(files: [name: v(3)], failing: nil, mtime: 1_790_000_200), parallel: 1
+        ).0.get()
         let m3 = try Manifest.load(root: root)
-        let kept = try FileManager.default.contentsOfDirectory(atPath: root + "/ROOT/expired").filter { $0.contains(".replaced-") }.sorted()
+        let kept = try FileManager.default.contentsOfDirectory(atPath: root + "/ROOT/expired").filter {
+            $0.contains(".replaced-")
+        }.sorted()
         let listed = (m3.files.values.first?.replaced ?? []).sorted()
         #expect(kept.count == 2)
         #expect(kept == listed, "on disk \(kept), in manifest \(listed)")
@@ -144,7 +172,10 @@ struct TransientFailure: RemoteFailure {
     var isTransient: Bool { true }
 }
 
-final class Counter: @unchecked Sendable { var n = 0; let lock = NSLock() }
+final class Counter: @unchecked Sendable {
+    var n = 0
+    let lock = NSLock()
+}
 
 extension FetcherTests {
     /// `--parallel 2` against a server that takes one connection: the second cannot be opened,
@@ -161,12 +192,16 @@ extension FetcherTests {
         options.retries = 1
         options.backoff = 0
         let c = Counter()
-        let fetcher = Fetcher(options: options, connect: {
-            c.lock.lock(); defer { c.lock.unlock() }
-            c.n += 1
-            if c.n > 1 { throw TransientFailure() }
-            return store
-        }, now: { Int64(Date().timeIntervalSince1970) }) { _ in }
+        let fetcher = Fetcher(
+            options: options,
+            connect: {
+                c.lock.lock()
+                defer { c.lock.unlock() }
+                c.n += 1
+                if c.n > 1 { throw TransientFailure() }
+                return store
+            }, now: { Int64(Date().timeIntervalSince1970) },
+            onEvent: { _ in })
         let o = try fetcher.run()
         #expect(o.failed.isEmpty, "\(o.failed.map(\.error))")
         #expect(o.fetched.count == 10)

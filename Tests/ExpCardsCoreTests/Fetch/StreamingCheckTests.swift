@@ -10,12 +10,16 @@ import Testing
 
     /// Downloads `bytes` into `dir` through an ArchiveDownload and a StreamingCheck, in chunks of
     /// `chunk`, after `resumed` bytes already in the partial file (as an interrupted run leaves).
-    func fetch(_ bytes: [UInt8], name: String, into dir: String, chunk: Int, resumed: Int = 0) throws -> StreamingCheck.Verdict {
+    func fetch(
+        _ bytes: [UInt8], name: String, into dir: String, chunk: Int, resumed: Int = 0
+    ) throws -> StreamingCheck.Verdict {
         if resumed > 0 {
-            let first = try ArchiveDownload(in: try archiveDirectory(dir), name: name, remoteSize: UInt64(bytes.count), remoteMtime: 1_700_000_000)
+            let first = try ArchiveDownload(
+                in: try archiveDirectory(dir), name: name, remoteSize: UInt64(bytes.count), remoteMtime: 1_700_000_000)
             try bytes[0..<resumed].withUnsafeBytes { try first.write($0) }
         }
-        let download = try ArchiveDownload(in: try archiveDirectory(dir), name: name, remoteSize: UInt64(bytes.count), remoteMtime: 1_700_000_000)
+        let download = try ArchiveDownload(
+            in: try archiveDirectory(dir), name: name, remoteSize: UInt64(bytes.count), remoteMtime: 1_700_000_000)
         #expect(download.offset == UInt64(resumed))
         let check = StreamingCheck(
             name: try #require(ExpCardsFileName(name)), path: dir + "/" + name, resuming: download, queueLimit: 4096)
@@ -62,7 +66,8 @@ import Testing
         #expect(ExpCardsParser.parse(path: path).problems.count == 0)
         #expect(verdict.sha256 == (try sha256Hex(ofFile: path)))
         // The archived file carries the server's mtime.
-        let mtime = (try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970
+        let mtime = (try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?
+            .timeIntervalSince1970
         #expect(mtime == 1_700_000_000)
     }
 
@@ -92,8 +97,10 @@ import Testing
         let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bytes = Array(guideFixture(Self.shopName).utf8)
-        let download = try ArchiveDownload(in: try archiveDirectory(dir), name: Self.shopName, remoteSize: UInt64(bytes.count), remoteMtime: 1)
-        let check = StreamingCheck(name: try #require(ExpCardsFileName(Self.shopName)), path: dir + "/x", resuming: download)
+        let download = try ArchiveDownload(
+            in: try archiveDirectory(dir), name: Self.shopName, remoteSize: UInt64(bytes.count), remoteMtime: 1)
+        let check = StreamingCheck(
+            name: try #require(ExpCardsFileName(Self.shopName)), path: dir + "/x", resuming: download)
         try bytes[0..<100].withUnsafeBytes { raw in
             try download.write(raw)
             check.feed(raw)

@@ -62,7 +62,9 @@ import Testing
     }
 
     @Test func unsafeNamesAreRefused() {
-        for name in ["", ".", "..", "../x.csv", "a/b.csv", ".hidden.csv", "a\u{1}b.csv", "a\nb.csv", "a\\b.csv", "a\u{85}b.csv"] {
+        for name in [
+            "", ".", "..", "../x.csv", "a/b.csv", ".hidden.csv", "a\u{1}b.csv", "a\nb.csv", "a\\b.csv", "a\u{85}b.csv",
+        ] {
             #expect(!ArchivePath.isSafeComponent(name), "\(name.debugDescription)")
             #expect(ArchivePath.refusal(name) != nil)
         }
@@ -79,7 +81,10 @@ import Testing
         #expect(PurgeSchedule.daysLeft(for: nov, now: PurgeSchedule.purge(of: nov) + 1) == -1)
         #expect(PurgeSchedule.currentPublishedMonth(now: publication - 1) == YearMonth(year: 2026, month: 10))
         #expect(PurgeSchedule.currentPublishedMonth(now: publication) == nov)
-        #expect(PurgeSchedule.gaps(in: [YearMonth(year: 2026, month: 8)!, nov]) == [YearMonth(year: 2026, month: 9)!, YearMonth(year: 2026, month: 10)!])
+        #expect(
+            PurgeSchedule.gaps(in: [YearMonth(year: 2026, month: 8)!, nov]) == [
+                YearMonth(year: 2026, month: 9)!, YearMonth(year: 2026, month: 10)!,
+            ])
         #expect(PurgeSchedule.gaps(in: [nov]).isEmpty)
     }
 }

@@ -20,7 +20,8 @@ struct GeneratedSource: ByteSource {
     }
 
     /// The pattern repeated to about 64 KiB, copied in bulk (a byte loop is slow in debug builds).
-    private lazy var block: [UInt8] = pattern.isEmpty ? [] : Array(repeating: pattern, count: max(1, 65536 / pattern.count)).flatMap { $0 }
+    private lazy var block: [UInt8] =
+        pattern.isEmpty ? [] : Array(repeating: pattern, count: max(1, 65536 / pattern.count)).flatMap { $0 }
 
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {
         var n = 0
@@ -38,7 +39,9 @@ struct GeneratedSource: ByteSource {
                 chunk = suffix[(p - middleEnd)...]
             }
             let take = min(chunk.count, buffer.count - n)
-            chunk.prefix(take).withUnsafeBytes { buffer.baseAddress!.advanced(by: n).copyMemory(from: $0.baseAddress!, byteCount: take) }
+            chunk.prefix(take).withUnsafeBytes {
+                buffer.baseAddress!.advanced(by: n).copyMemory(from: $0.baseAddress!, byteCount: take)
+            }
             n += take
             position += take
         }
@@ -51,7 +54,8 @@ struct GeneratedSource: ByteSource {
     let detail = "02;abc;Ann Lee;ann@example.com;20181231;1\n"
 
     func parse(_ source: inout GeneratedSource) -> ParsedFile {
-        ExpCardsParser.parse(source: &source, path: Guide.companyName, kind: .company, name: ExpCardsFileName(Guide.companyName))
+        ExpCardsParser.parse(
+            source: &source, path: Guide.companyName, kind: .company, name: ExpCardsFileName(Guide.companyName))
     }
 
     @Test func aHundredMegabyteLineIsOneProblemAndTheRestIsRead() {
@@ -85,14 +89,17 @@ struct GeneratedSource: ByteSource {
     }
 
     @Test func millionsOfEmptyLinesAreOneWarning() {
-        var source = GeneratedSource(prefix: header + detail, pattern: "\r\n", count: 3_000_000, suffix: "01;1;20180622;162639\n")
+        var source = GeneratedSource(
+            prefix: header + detail, pattern: "\r\n", count: 3_000_000, suffix: "01;1;20180622;162639\n")
         let r = parse(&source)
         #expect(r.problems.isEmpty, "\(r.problems)")
         #expect(r.warnings == ["lines 3–3000002 are empty (3000000 lines)"])
     }
 
     @Test func nulBytesAreAProblemNamingTheField() {
-        var source = GeneratedSource(prefix: header + "02;abc;Ann\u{0}Lee;a@b.c;20181231;1\n", pattern: "", count: 0, suffix: "01;1;20180622;162639\n")
+        var source = GeneratedSource(
+            prefix: header + "02;abc;Ann\u{0}Lee;a@b.c;20181231;1\n", pattern: "", count: 0,
+            suffix: "01;1;20180622;162639\n")
         let r = parse(&source)
         #expect(r.problems.map { "\($0.line):\($0.field)" } == ["2:3"])
         #expect(r.problems[0].message.contains("NUL"))
@@ -108,14 +115,17 @@ struct GeneratedSource: ByteSource {
 
     @Test func invalidUTF8EverywhereIsLatin1AndFailsOnlyOnMalformedFields() {
         // Latin-1 bytes in the name and e-mail of every detail, and one detail with a bad date.
-        let latin1Detail: [UInt8] = Array("02;abc;Ren".utf8) + [0xE9] + Array(";r".utf8) + [0xE9] + Array("@b.c;20181231;1\n".utf8)
+        let latin1Detail: [UInt8] =
+            Array("02;abc;Ren".utf8) + [0xE9] + Array(";r".utf8) + [0xE9] + Array("@b.c;20181231;1\n".utf8)
         var bytes = Array(header.utf8)
         for _ in 0..<1000 { bytes += latin1Detail }
         bytes += Array("02;abd;Ren".utf8) + [0xE9] + Array(";x@b.c;20181331;1\n".utf8)
         bytes += Array("01;1001;20180622;162639\n".utf8)
         var source = MemorySource(bytes, chunk: 4096)
         var names: Set<String> = []
-        let r = ExpCardsParser.parse(source: &source, path: Guide.companyName, kind: .company, name: ExpCardsFileName(Guide.companyName)) {
+        let r = ExpCardsParser.parse(
+            source: &source, path: Guide.companyName, kind: .company, name: ExpCardsFileName(Guide.companyName)
+        ) {
             if case .company(let d) = $0 { names.insert(d.name) }
         }
         #expect(r.problems.map { "\($0.line):\($0.field)" } == ["1002:5"])

@@ -62,8 +62,12 @@ import Testing
             var tokenizer = LineTokenizer()
             defer { tokenizer.deallocate() }
             let got: [[UInt8]] = buffer.withUnsafeMutableBufferPointer { b in
-                guard case .line = tokenizer.tokenize(b.baseAddress!, start: 0, end: b.count, atEOF: true) else { return [] }
-                return (0..<tokenizer.fieldCount).map { Array(b[tokenizer.fields[$0].start..<tokenizer.fields[$0].end]) }
+                guard case .line = tokenizer.tokenize(b.baseAddress!, start: 0, end: b.count, atEOF: true) else {
+                    return []
+                }
+                return (0..<tokenizer.fieldCount).map {
+                    Array(b[tokenizer.fields[$0].start..<tokenizer.fields[$0].end])
+                }
             }
             #expect(got == expected, "\(line)")
         }
@@ -71,13 +75,23 @@ import Testing
 
     /// A byte-at-a-time reading of one well-formed line (quotes only around whole fields).
     private func referenceFields(_ line: [UInt8]) -> [[UInt8]] {
-        var fields: [[UInt8]] = [], field: [UInt8] = []
-        var i = 0, quoted = false
+        var fields: [[UInt8]] = []
+        var field: [UInt8] = []
+        var i = 0
+        var quoted = false
         while i < line.count {
             let c = line[i]
             if quoted {
-                if c == 0x22, i + 1 < line.count, line[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
-                if c == 0x22 { quoted = false; i += 1; continue }
+                if c == 0x22, i + 1 < line.count, line[i + 1] == 0x22 {
+                    field.append(0x22)
+                    i += 2
+                    continue
+                }
+                if c == 0x22 {
+                    quoted = false
+                    i += 1
+                    continue
+                }
                 field.append(c)
             } else if c == 0x22 && field.isEmpty {
                 quoted = true
@@ -112,7 +126,8 @@ import Testing
     /// Joining two counters (sorted by `count` or not) counts the union once.
     @Test func distinctAliasesJoin() {
         for sortFirst in [false, true] {
-            let a = DistinctAliases(), b = DistinctAliases()
+            let a = DistinctAliases()
+            let b = DistinctAliases()
             for k in 0..<3_000 { Array("a\(k)".utf8).withUnsafeBufferPointer { a.insert($0) } }
             for k in 2_000..<4_500 { Array("a\(k)".utf8).withUnsafeBufferPointer { b.insert($0) } }
             if sortFirst {
@@ -135,8 +150,12 @@ import Testing
             if !agree([UInt8(a)]) { failures.append([UInt8(a)]) }
             for b in 0...255 where !agree([UInt8(a), UInt8(b)]) { failures.append([UInt8(a), UInt8(b)]) }
             for b: UInt8 in [0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0] {
-                for c: UInt8 in [0x41, 0x80, 0xBF, 0xC0] where !agree([UInt8(a), b, c]) { failures.append([UInt8(a), b, c]) }
-                for c: UInt8 in [0x80, 0xBF] where !agree([UInt8(a), b, c, 0x80]) { failures.append([UInt8(a), b, c, 0x80]) }
+                for c: UInt8 in [0x41, 0x80, 0xBF, 0xC0] where !agree([UInt8(a), b, c]) {
+                    failures.append([UInt8(a), b, c])
+                }
+                for c: UInt8 in [0x80, 0xBF] where !agree([UInt8(a), b, c, 0x80]) {
+                    failures.append([UInt8(a), b, c, 0x80])
+                }
             }
         }
         var rng = SystemRandomNumberGenerator()
@@ -183,7 +202,8 @@ import Testing
             var viewed: [Detail] = []
             var source = MemorySource(input, chunk: 7)
             let fileName = ExpCardsFileName(name)!
-            let file = ExpCardsParser.parse(source: &source, path: name, kind: fileName.kind, name: fileName) { (view: borrowing DetailView) in
+            let file = ExpCardsParser.parse(source: &source, path: name, kind: fileName.kind, name: fileName) {
+                (view: borrowing DetailView) in
                 viewed.append(view.detail)
             }
             #expect(viewed == owned.details)
@@ -191,7 +211,10 @@ import Testing
             #expect(!viewed.isEmpty)
         }
         let owned = parse(bytes, name: Guide.shopName)
-        guard case .shop(let d)? = owned.details.last else { Issue.record("no Latin-1 detail"); return }
+        guard case .shop(let d)? = owned.details.last else {
+            Issue.record("no Latin-1 detail")
+            return
+        }
         #expect(d.name == "Dupônt Durant")
     }
 
@@ -203,7 +226,8 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let details = (0..<400).map { k in
-            goodShopDetail.replacingOccurrences(of: "91ca494b80d338a67ef06f3450b845cf", with: String(format: "%032x", k * 7919))
+            goodShopDetail.replacingOccurrences(
+                of: "91ca494b80d338a67ef06f3450b845cf", with: String(format: "%032x", k * 7919))
         }
         let clean = Array(shopFile(details, aliases: 400).utf8)
         let middle = clean.count / 2
@@ -215,13 +239,28 @@ import Testing
         let header = Array(#""00";"EXP_CARDS";"P";"87654321";"20180622";"162416""#.utf8) + [0x0A]
         let variants: [(String, [UInt8], Bool)] = [
             ("clean", clean, true),
-            ("problems on both sides, past the cap", variant { b in
-                for k in stride(from: 300, to: b.count - 300, by: 97) where b[k] == UInt8(ascii: "0") { b[k] = UInt8(ascii: "x") }
-            }, true),
-            ("a second header after the middle", variant { b in b.insert(contentsOf: header, at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false),
-            ("empty lines across the cut", variant { b in b.insert(contentsOf: [0x0A, 0x0A, 0x0A], at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false),
+            (
+                "problems on both sides, past the cap",
+                variant { b in
+                    for k in stride(from: 300, to: b.count - 300, by: 97) where b[k] == UInt8(ascii: "0") {
+                        b[k] = UInt8(ascii: "x")
+                    }
+                }, true
+            ),
+            (
+                "a second header after the middle",
+                variant { b in b.insert(contentsOf: header, at: b[middle...].firstIndex(of: 0x0A)! + 1) }, false
+            ),
+            (
+                "empty lines across the cut",
+                variant { b in b.insert(contentsOf: [0x0A, 0x0A, 0x0A], at: b[middle...].firstIndex(of: 0x0A)! + 1) },
+                false
+            ),
             ("a lone CR", variant { b in b.insert(0x0D, at: middle) }, true),
-            ("an overlong line", variant { b in b.insert(contentsOf: [UInt8](repeating: 0x41, count: 70_000), at: middle) }, true),
+            (
+                "an overlong line",
+                variant { b in b.insert(contentsOf: [UInt8](repeating: 0x41, count: 70_000), at: middle) }, true
+            ),
             ("empty lines after the trailer", clean + [0x0A, 0x0D, 0x0A, 0x0D], true),
             ("no header", variant { b in b.removeSubrange(0...b.firstIndex(of: 0x0A)!) }, false),
         ]
@@ -238,16 +277,20 @@ import Testing
             if let split {
                 #expect(split.problems == onePass.problems, "\(label)")
                 #expect(split.warnings == onePass.warnings, "\(label)")
-                #expect(split.detailRecords == onePass.detailRecords && split.validDetails == onePass.validDetails, "\(label)")
+                #expect(
+                    split.detailRecords == onePass.detailRecords && split.validDetails == onePass.validDetails,
+                    "\(label)")
                 #expect(split.header == onePass.header && split.trailer == onePass.trailer, "\(label)")
             }
             // Through the public entry point (threshold 8 MB: one pass here), the same again.
             let viaPath = ExpCardsParser.parse(path: path)
-            #expect(viaPath.problems.map(\.description) == onePass.problems.map { p in
-                var q = p
-                q.file = path
-                return q.description
-            }, "\(label)")
+            #expect(
+                viaPath.problems.map(\.description)
+                    == onePass.problems.map { p in
+                        var q = p
+                        q.file = path
+                        return q.description
+                    }, "\(label)")
         }
     }
 }

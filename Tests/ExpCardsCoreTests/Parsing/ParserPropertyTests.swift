@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ExpCardsCore
@@ -34,9 +35,11 @@ import Testing
         for _ in 0..<Self.iterations {
             let n = Int(rng.next() % 300)
             let bytes = (0..<n).map { _ in
-                rng.next() % 2 == 0 ? alphabet[Int(rng.next() % UInt64(alphabet.count))] : UInt8(truncatingIfNeeded: rng.next())
+                rng.next() % 2 == 0
+                    ? alphabet[Int(rng.next() % UInt64(alphabet.count))] : UInt8(truncatingIfNeeded: rng.next())
             }
-            check(bytes, name: rng.next() % 2 == 0 ? Guide.companyName : Guide.shopName, chunk: Int(rng.next() % 17) + 1)
+            check(
+                bytes, name: rng.next() % 2 == 0 ? Guide.companyName : Guide.shopName, chunk: Int(rng.next() % 17) + 1)
         }
     }
 
@@ -71,8 +74,6 @@ import Testing
         }
     }
 }
-
-import Foundation
 
 enum ProcessInfoShim {
     static func environment(_ key: String) -> String? { ProcessInfo.processInfo.environment[key] }

@@ -7,7 +7,11 @@ import Testing
     @Test func companyExampleReportsItsWrongTrailerCount() throws {
         let r = parse(Guide.company)
         #expect(r.companyDetails.count == 2)
-        #expect(r.file.header == Header(environment: .test, shopId: nil, created: Day(year: 2018, month: 6, day: 22)!, createdTime: TimeOfDay(hour: 16, minute: 26, second: 39)!))
+        #expect(
+            r.file.header
+                == Header(
+                    environment: .test, shopId: nil, created: Day(year: 2018, month: 6, day: 22)!,
+                    createdTime: TimeOfDay(hour: 16, minute: 26, second: 39)!))
         #expect(r.file.trailer?.detailCount == 6)
         // The guide's trailer says 6 for 2 details: a damaged file, never passed off as clean.
         #expect(r.places == ["4:2"])
@@ -28,7 +32,11 @@ import Testing
         #expect(r.file.warnings.isEmpty)
         #expect(r.file.header?.shopId == "87654321")
         #expect(r.file.header?.environment == .production)
-        #expect(r.file.trailer == Trailer(detailCount: 1, aliasCount: 1, ended: Day(year: 2018, month: 6, day: 22)!, endedTime: TimeOfDay(hour: 16, minute: 24, second: 16)!))
+        #expect(
+            r.file.trailer
+                == Trailer(
+                    detailCount: 1, aliasCount: 1, ended: Day(year: 2018, month: 6, day: 22)!,
+                    endedTime: TimeOfDay(hour: 16, minute: 24, second: 16)!))
         let d = try #require(r.shopDetails.first)
         #expect(d.subscriptionId == "REC_91ca494b80d338a67ef06f3450b845cf")
         #expect(d.recurrenceCounter == "0/12")
@@ -159,7 +167,8 @@ import Testing
 
     @Test func shopHeaderInBothOrders() throws {
         let table = #""00";"EXP_CARDS";"87654321";"P";"20180622";"162416""#
-        let text = Guide.shop.replacingOccurrences(of: #""00";"EXP_CARDS";"P";"87654321";"20180622";"162416""#, with: table)
+        let text = Guide.shop.replacingOccurrences(
+            of: #""00";"EXP_CARDS";"P";"87654321";"20180622";"162416""#, with: table)
         #expect(text != Guide.shop)
         let r = parse(text, name: Guide.shopName)
         #expect(r.problems.isEmpty)
@@ -187,7 +196,9 @@ import Testing
     }
 
     @Test func headerDateOutsideTheNamesMonthIsAWarning() {
-        let r = parse(Guide.company.replacingOccurrences(of: "01;6;", with: "01;2;").replacingOccurrences(of: "T;20180622", with: "T;20180522"))
+        let r = parse(
+            Guide.company.replacingOccurrences(of: "01;6;", with: "01;2;").replacingOccurrences(
+                of: "T;20180622", with: "T;20180522"))
         #expect(r.problems.isEmpty)
         #expect(r.file.warnings.count == 1)
         #expect(r.file.warnings[0].contains("2018-05-22"))

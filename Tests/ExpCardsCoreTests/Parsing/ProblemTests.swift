@@ -66,18 +66,26 @@ import Testing
     }
 
     @Test func headerProblems() {
-        #expect(parse(Guide.company.replacingOccurrences(of: "00;EXP_CARDS;T", with: "00;EXP_CARD;T")).places.first == "1:2")
-        #expect(parse(Guide.company.replacingOccurrences(of: "00;EXP_CARDS;T", with: "00;EXP_CARDS;X")).places.first == "1:3")
-        #expect(parse(Guide.company.replacingOccurrences(of: "T;20180622;162639", with: "T;20180622;246060")).places.first == "1:5")
+        #expect(
+            parse(Guide.company.replacingOccurrences(of: "00;EXP_CARDS;T", with: "00;EXP_CARD;T")).places.first == "1:2"
+        )
+        #expect(
+            parse(Guide.company.replacingOccurrences(of: "00;EXP_CARDS;T", with: "00;EXP_CARDS;X")).places.first
+                == "1:3")
+        #expect(
+            parse(Guide.company.replacingOccurrences(of: "T;20180622;162639", with: "T;20180622;246060")).places.first
+                == "1:5")
         // Environment disagreeing with the name.
         let env = parse(Guide.company.replacingOccurrences(of: "00;EXP_CARDS;T", with: "00;EXP_CARDS;P"))
         #expect(env.problems.first?.fieldName == "environment")
         #expect(env.problems.first?.message.contains("as in the file name") == true)
         // Shop id disagreeing with the name.
-        let shop = parse(Guide.shop.replacingOccurrences(of: #""87654321";"2018"#, with: #""11111111";"2018"#), name: Guide.shopName)
+        let shop = parse(
+            Guide.shop.replacingOccurrences(of: #""87654321";"2018"#, with: #""11111111";"2018"#), name: Guide.shopName)
         #expect(shop.problems.map(\.fieldName) == ["shop id"])
         // Neither field looks like a shop id.
-        let neither = parse(Guide.shop.replacingOccurrences(of: #""87654321";"2018"#, with: #""8765";"2018"#), name: Guide.shopName)
+        let neither = parse(
+            Guide.shop.replacingOccurrences(of: #""87654321";"2018"#, with: #""8765";"2018"#), name: Guide.shopName)
         #expect(neither.places.first == "1:3")
     }
 
@@ -86,7 +94,9 @@ import Testing
         #expect(aliases.places == ["3:3"])
         #expect(aliases.problems[0].fieldName == "alias count")
         // Two subscriptions of one alias: one distinct alias.
-        let sameAlias = parse(shopFile([goodShopDetail, goodShopDetail.replacingOccurrences(of: "REC_1", with: "REC_2")], aliases: 1), name: Guide.shopName)
+        let sameAlias = parse(
+            shopFile([goodShopDetail, goodShopDetail.replacingOccurrences(of: "REC_1", with: "REC_2")], aliases: 1),
+            name: Guide.shopName)
         #expect(sameAlias.problems.isEmpty)
         #expect(sameAlias.shopDetails.count == 2)
         #expect(parse(Guide.company.replacingOccurrences(of: "01;6;", with: "01;x;")).places.first == "4:2")

@@ -19,14 +19,16 @@ struct ParsedMail {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.python)
         p.arguments = [Self.script, path]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard p.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw ParseError(description: "mailcheck.py failed: " + String(decoding: errors, as: UTF8.self))
         }
         json = object
@@ -58,7 +60,8 @@ struct MailReportTests {
 
     static func options(mask: Bool = false) -> MailReport.Options {
         var o = MailReport.Options(
-            from: MailAddress("expcards@host.example")!, to: [MailAddress("ops@example.com")!, MailAddress("Équipe Relation <care@example.com>")!],
+            from: MailAddress("expcards@host.example")!,
+            to: [MailAddress("ops@example.com")!, MailAddress("Équipe Relation <care@example.com>")!],
             date: date, host: "host.example", token: "0123456789abcdef0123456789abcdef")
         o.mask = mask
         return o
@@ -169,7 +172,9 @@ struct MailReportTests {
         let n = try ParsedMail(MailReport.render(r, o))
         #expect(n.shape == "multipart/mixed(multipart/alternative(text/plain, text/html), text/plain)")
         let leaves = n.json["leaves"] as? [[String: Any]] ?? []
-        #expect((leaves.last?["content"] as? String)?.contains("expcards report --format csv --month 2026-11") == true, "\(leaves)")
+        #expect(
+            (leaves.last?["content"] as? String)?.contains("expcards report --format csv --month 2026-11") == true,
+            "\(leaves)")
         #expect(n.html.contains("<code>expcards report --format csv --month 2026-11</code>"))
         // The text alternative cut at a line end.
         o.limits.textBytes = 500
@@ -180,7 +185,8 @@ struct MailReportTests {
 
     @Test func quotedPrintableEdges() {
         var out: [UInt8] = []
-        MIMEEncoding.quotedPrintable(Array("From here\n.\ntrailing \nx=y é\n".utf8) + Array(repeating: 0x61, count: 200), into: &out)
+        MIMEEncoding.quotedPrintable(
+            Array("From here\n.\ntrailing \nx=y é\n".utf8) + Array(repeating: 0x61, count: 200), into: &out)
         let s = String(decoding: out, as: UTF8.self)
         #expect(s.hasPrefix("=46rom here\n=2E\ntrailing=20\nx=3Dy =C3=A9\n"))
         #expect(s.split(separator: "\n").allSatisfy { $0.utf8.count <= 76 })

@@ -11,19 +11,25 @@ struct ReportBuilderTests {
     static let companyName = "201806.EXP_CARDS.ENS.P.csv"
 
     static func company(_ details: [String]) -> (String, [UInt8]) {
-        let text = (["00;EXP_CARDS;P;20180622;162639"] + details + ["01;\(details.count);20180622;162639"]).joined(separator: "\n") + "\n"
+        let text =
+            (["00;EXP_CARDS;P;20180622;162639"] + details + ["01;\(details.count);20180622;162639"]).joined(
+                separator: "\n") + "\n"
         return (companyName, Array(text.utf8))
     }
 
     static func shop(_ name: String, _ details: [String]) -> (String, [UInt8]) {
         let id = String(name.split(separator: ".")[1])
         let aliases = Set(details.map { $0.split(separator: ";")[1] }).count
-        let text = ([#""00";"EXP_CARDS";"P";"\#(id)";"20180622";"162416""#] + details
+        let text =
+            ([#""00";"EXP_CARDS";"P";"\#(id)";"20180622";"162416""#] + details
             + [#""01";"\#(details.count)";"\#(aliases)";"20180622";"162416""#]).joined(separator: "\n") + "\n"
         return (name, Array(text.utf8))
     }
 
-    static func sub(_ alias: String, name: String = "Ann Lee", email: String = "ann@x.fr", expiry: String = "20180731", id: String = "S1", rule: String = "FREQ=MONTHLY;BYMONTHDAY=15", amount: String = "1000") -> String {
+    static func sub(
+        _ alias: String, name: String = "Ann Lee", email: String = "ann@x.fr", expiry: String = "20180731",
+        id: String = "S1", rule: String = "FREQ=MONTHLY;BYMONTHDAY=15", amount: String = "1000"
+    ) -> String {
         #""02";"\#(alias)";"\#(name)";"\#(email)";"\#(expiry)";"\#(id)";"1/12";"\#(rule)";"20180101";"\#(amount)";"";"0""#
     }
 
@@ -94,7 +100,8 @@ struct ReportBuilderTests {
             ])
         ])
         #expect(r.aliases.map(\.alias) == ["B", "E", "A", "C", "D"])
-        #expect(r.summary[.expired]?.aliases == 2 && r.summary[.expiring]?.aliases == 2 && r.summary[.later]?.aliases == 1)
+        #expect(
+            r.summary[.expired]?.aliases == 2 && r.summary[.expiring]?.aliases == 2 && r.summary[.later]?.aliases == 1)
     }
 
     // MARK: Merging
@@ -109,13 +116,16 @@ struct ReportBuilderTests {
         #expect(r.subscriptions[0].name == "Ann Lee" && r.subscriptions[0].email == "ann@x.fr")
         #expect(r.warnings.count == 1)
         #expect(r.warnings[0].description.contains("name/e-mail"))
-        #expect(r.warnings[0].description.contains(companyFirst ? "the company file's are kept" : "the company file's are used"))
+        #expect(
+            r.warnings[0].description.contains(
+                companyFirst ? "the company file's are kept" : "the company file's are used"))
     }
 
     /// The platform writes `?` for what Latin-1 lacks: `Nguy?n` is `Nguyễn`, whichever file has it.
     @Test(arguments: [false, true])
     func wholeNameWinsOverOneWithQuestionMarks(latin1InCompany: Bool) {
-        let cut = "Nguy?n V?n An", whole = "Nguyễn Văn An"
+        let cut = "Nguy?n V?n An"
+        let whole = "Nguyễn Văn An"
         let company = Self.company(["02;A;\(latin1InCompany ? cut : whole);an@x.vn;20180731;1"])
         let shop = Self.shop(Self.shopAName, [Self.sub("A", name: latin1InCompany ? whole : cut, email: "an@x.vn")])
         let r = Self.build([company, shop])
@@ -124,7 +134,8 @@ struct ReportBuilderTests {
         #expect(r.warnings.isEmpty, "\(r.warnings)")
         // A `?` standing for a Latin-1 letter, or another difference, is still a disagreement.
         let other = Self.build([
-            Self.company(["02;A;Ren? Lee;an@x.vn;20180731;1"]), Self.shop(Self.shopAName, [Self.sub("A", name: "René Lee", email: "an@x.vn")]),
+            Self.company(["02;A;Ren? Lee;an@x.vn;20180731;1"]),
+            Self.shop(Self.shopAName, [Self.sub("A", name: "René Lee", email: "an@x.vn")]),
         ])
         #expect(other.aliases[0].name == "Ren? Lee")
         #expect(other.warnings.count == 1)
@@ -167,7 +178,9 @@ struct ReportBuilderTests {
 
     @Test func recurrenceCountDisagreement() {
         let r = Self.build([
-            Self.company(["02;A;Ann Lee;ann@x.fr;20180731;3", "02;B;Bob;bob@x.fr;20180731;1", "02;C;Cy;c@x.fr;20180731;0"]),
+            Self.company([
+                "02;A;Ann Lee;ann@x.fr;20180731;3", "02;B;Bob;bob@x.fr;20180731;1", "02;C;Cy;c@x.fr;20180731;0",
+            ]),
             Self.shop(Self.shopAName, [Self.sub("A")]),
         ])
         #expect(
@@ -215,7 +228,10 @@ struct ReportBuilderTests {
         builder.add(Self.shop(Self.shopAName, details).1, name: Self.shopAName)
         let r = builder.finish()
         #expect(r.files.allSatisfy { $0.problems.isEmpty }, "\(r.files.map(\.problems))")
-        #expect(r.subscriptions.allSatisfy { ($0.risk.amountAtRisk ?? 0) > 0 && ($0.risk.amountAtRisk ?? .max) < Int64.max / 250 })
+        #expect(
+            r.subscriptions.allSatisfy {
+                ($0.risk.amountAtRisk ?? 0) > 0 && ($0.risk.amountAtRisk ?? .max) < Int64.max / 250
+            })
         #expect(r.aliases[0].amountAtRisk == ["EUR": Int64.max])
         #expect(r.summary[.expiring]?.amountAtRisk == ["EUR": Int64.max])
         let text = TextReport.render(r, color: false, mask: false)
@@ -225,11 +241,13 @@ struct ReportBuilderTests {
     @Test func subscriptionsSortedByShopThenFirstChargeAfterExpiry() {
         let r = Self.build([
             Self.shop(Self.shopBName, [Self.sub("A", id: "B1")]),
-            Self.shop(Self.shopAName, [
-                Self.sub("A", id: "late", rule: "FREQ=MONTHLY;BYMONTHDAY=20"),
-                Self.sub("A", id: "unknown", rule: "FREQ=HOURLY"),
-                Self.sub("A", id: "early", rule: "FREQ=MONTHLY;BYMONTHDAY=5"),
-            ]),
+            Self.shop(
+                Self.shopAName,
+                [
+                    Self.sub("A", id: "late", rule: "FREQ=MONTHLY;BYMONTHDAY=20"),
+                    Self.sub("A", id: "unknown", rule: "FREQ=HOURLY"),
+                    Self.sub("A", id: "early", rule: "FREQ=MONTHLY;BYMONTHDAY=5"),
+                ]),
         ])
         #expect(r.subscriptions.map(\.subscriptionId) == ["early", "late", "unknown", "B1"])
     }
@@ -240,7 +258,8 @@ struct ReportBuilderTests {
         let files = [Self.company(details), Self.shop(Self.shopAName, [Self.sub("zzz")])]
         let first = Self.build(files).warnings.map(\.description)
         let aliases = (0..<40).map { "A\($0)" }.sorted()
-        #expect(first == aliases.map { "alias \($0): the company file counts 2 active recurrences, the shop files list 0" })
+        #expect(
+            first == aliases.map { "alias \($0): the company file counts 2 active recurrences, the shop files list 0" })
         #expect(first.count == 40)
     }
 }

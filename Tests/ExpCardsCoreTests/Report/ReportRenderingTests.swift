@@ -23,7 +23,8 @@ enum Golden {
             return
         }
         guard let expected = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("missing golden file \(name): run with EXPCARDS_UPDATE_GOLDEN=1", sourceLocation: sourceLocation)
+            Issue.record(
+                "missing golden file \(name): run with EXPCARDS_UPDATE_GOLDEN=1", sourceLocation: sourceLocation)
             return
         }
         if expected != bytes {
@@ -160,21 +161,27 @@ enum Fixture {
         var shopDetails: [String] = []
         for i in 0..<3 {
             let alias = String(repeating: "z", count: 45) + "\(i)"
-            details.append("02;\(alias);\(long)\(i);\(String(repeating: "x", count: 90))\(i)@\(String(repeating: "d", count: 30)).com;2026121\(i);1")
+            details.append(
+                "02;\(alias);\(long)\(i);\(String(repeating: "x", count: 90))\(i)@\(String(repeating: "d", count: 30)).com;2026121\(i);1"
+            )
             shopDetails.append(
                 q([
-                    "02", alias, "\(long)\(i)", "y\(i)@e.com", "2026121\(i)", String(repeating: "S", count: 49) + "\(i)", "1/3",
+                    "02", alias, "\(long)\(i)", "y\(i)@e.com", "2026121\(i)",
+                    String(repeating: "S", count: 49) + "\(i)", "1/3",
                     "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1;COUNT=12", "20261101", "123456789012", "", "0",
                 ]))
         }
-        let company = (["00;EXP_CARDS;P;20261101;040000"] + details + ["01;3;20261101;040000"]).joined(separator: "\n") + "\n"
+        let company =
+            (["00;EXP_CARDS;P;20261101;040000"] + details + ["01;3;20261101;040000"]).joined(separator: "\n") + "\n"
         var files: [(String, [UInt8])] = [(companyName, Array(company.utf8))]
         for shop in ["11111111", "22222222", "33333333"] {
-            let text = ([q(["00", "EXP_CARDS", "P", shop, "20261101", "040000"])] + shopDetails
+            let text =
+                ([q(["00", "EXP_CARDS", "P", shop, "20261101", "040000"])] + shopDetails
                 + [q(["01", "3", "3", "20261101", "040000"])]).joined(separator: "\n") + "\n"
             files.append(("202611.\(shop).EXP_CARDS.\(String(repeating: "L", count: 60)).P.csv", Array(text.utf8)))
         }
-        return buildReport(files, options: .init(asOf: isoDay("2026-11-01")), environment: .production, month: YearMonth("2026-11"))
+        return buildReport(
+            files, options: .init(asOf: isoDay("2026-11-01")), environment: .production, month: YearMonth("2026-11"))
     }
 }
 
@@ -182,18 +189,26 @@ enum Fixture {
 struct ReportRenderingTests {
     // MARK: Golden files
 
-    @Test func guideText() throws { try Golden.check(TextReport.render(Fixture.guide, color: false, mask: false), "guide.txt") }
-    @Test func guideCSV() throws { try Golden.check(CSVReport.render(Fixture.guide, dialect: .rfc4180, mask: false), "guide.csv") }
+    @Test func guideText() throws {
+        try Golden.check(TextReport.render(Fixture.guide, color: false, mask: false), "guide.txt")
+    }
+    @Test func guideCSV() throws {
+        try Golden.check(CSVReport.render(Fixture.guide, dialect: .rfc4180, mask: false), "guide.csv")
+    }
     @Test func guideJSON() throws { try Golden.check(try JSONReport.render(Fixture.guide, mask: false), "guide.json") }
 
-    @Test func richText() throws { try Golden.check(TextReport.render(Fixture.rich, color: false, mask: false), "rich.txt") }
+    @Test func richText() throws {
+        try Golden.check(TextReport.render(Fixture.rich, color: false, mask: false), "rich.txt")
+    }
     @Test func richTextColor() throws {
         try Golden.check(TextReport.render(Fixture.rich, color: true, mask: false), "rich-color.txt")
     }
     @Test func richTextMasked() throws {
         try Golden.check(TextReport.render(Fixture.rich, color: false, mask: true), "rich-masked.txt")
     }
-    @Test func richCSV() throws { try Golden.check(CSVReport.render(Fixture.rich, dialect: .rfc4180, mask: false), "rich.csv") }
+    @Test func richCSV() throws {
+        try Golden.check(CSVReport.render(Fixture.rich, dialect: .rfc4180, mask: false), "rich.csv")
+    }
     @Test func richCSVExcelFR() throws {
         try Golden.check(CSVReport.render(Fixture.rich, dialect: .excelFR, mask: false), "rich-excel-fr.csv")
     }
@@ -201,8 +216,12 @@ struct ReportRenderingTests {
         try Golden.check(CSVReport.render(Fixture.rich, dialect: .rfc4180, mask: true), "rich-masked.csv")
     }
     @Test func richJSON() throws { try Golden.check(try JSONReport.render(Fixture.rich, mask: false), "rich.json") }
-    @Test func richJSONMasked() throws { try Golden.check(try JSONReport.render(Fixture.rich, mask: true), "rich-masked.json") }
-    @Test func wideText() throws { try Golden.check(TextReport.render(Fixture.wide, color: false, mask: false), "wide.txt") }
+    @Test func richJSONMasked() throws {
+        try Golden.check(try JSONReport.render(Fixture.rich, mask: true), "rich-masked.json")
+    }
+    @Test func wideText() throws {
+        try Golden.check(TextReport.render(Fixture.wide, color: false, mask: false), "wide.txt")
+    }
 
     // MARK: Text
 
@@ -230,7 +249,8 @@ struct ReportRenderingTests {
             // Warnings quote excerpts of what they compare; the cards and subscriptions cut nothing.
             let cards = text.components(separatedBy: "FILES READ")[0]
             if !mask { #expect(!cards.contains("…"), "\(cards)") }
-            let spaced = Self.unwrapped(text, joiner: " "), joined = Self.unwrapped(text, joiner: "")
+            let spaced = Self.unwrapped(text, joiner: " ")
+            let joined = Self.unwrapped(text, joiner: "")
             for a in report.aliases {
                 let name = displaySafe(mask ? Masking.name(a.name) : a.name)
                 let email = displaySafe(mask ? Masking.email(a.email) : a.email)
@@ -268,22 +288,34 @@ struct ReportRenderingTests {
     }
 
     @Test func verdicts() {
-        #expect(TextReport.render(Fixture.guide, color: false, mask: false).hasPrefix(
-            "PROBLEMS: 1 file with 1 problem · 1 expired, 2 expiring within 2 months · EUR 200.00 at risk\n"))
+        #expect(
+            TextReport.render(Fixture.guide, color: false, mask: false).hasPrefix(
+                "PROBLEMS: 1 file with 1 problem · 1 expired, 2 expiring within 2 months · EUR 200.00 at risk\n"))
         // A clean company file alone.
         let clean = buildReport(
             [(Guide.companyName, Array(companyFile(["02;A;Ann Lee;ann@x.fr;20180722;0"]).utf8))],
             options: .init(asOf: isoDay("2018-07-01")))
-        #expect(TextReport.render(clean, color: false, mask: false).hasPrefix("OK · 0 expired, 1 expiring within 2 months\n"))
+        #expect(
+            TextReport.render(clean, color: false, mask: false).hasPrefix(
+                "OK · 0 expired, 1 expiring within 2 months\n"))
         // Warnings only.
         let warned = buildReport(
-            [(Guide.companyName, Array(companyFile(["02;A;Ann Lee;ann@x.fr;20180722;0", "02;A;Ann Lee;ann@x.fr;20180722;0"]).utf8))],
+            [
+                (
+                    Guide.companyName,
+                    Array(companyFile(["02;A;Ann Lee;ann@x.fr;20180722;0", "02;A;Ann Lee;ann@x.fr;20180722;0"]).utf8)
+                )
+            ],
             options: .init(asOf: isoDay("2018-07-01")))
-        #expect(TextReport.render(warned, color: false, mask: false).hasPrefix("WARNING: 1 warning · 0 expired, 1 expiring within 2 months\n"))
+        #expect(
+            TextReport.render(warned, color: false, mask: false).hasPrefix(
+                "WARNING: 1 warning · 0 expired, 1 expiring within 2 months\n"))
         var zero = ExpiryReport.Options(asOf: isoDay("2018-07-22"))
         zero.thresholdMonths = 0
-        let today = buildReport([(Guide.companyName, Array(companyFile(["02;A;Ann Lee;ann@x.fr;20180722;0"]).utf8))], options: zero)
-        #expect(TextReport.render(today, color: false, mask: false).hasPrefix("OK · 0 expired, 1 expiring on 2018-07-22\n"))
+        let today = buildReport(
+            [(Guide.companyName, Array(companyFile(["02;A;Ann Lee;ann@x.fr;20180722;0"]).utf8))], options: zero)
+        #expect(
+            TextReport.render(today, color: false, mask: false).hasPrefix("OK · 0 expired, 1 expiring on 2018-07-22\n"))
     }
 
     @Test func emptyReportRenders() throws {
@@ -292,8 +324,12 @@ struct ReportRenderingTests {
         #expect(text.hasPrefix("OK · 0 expired, 0 expiring within 2 months\n"))
         #expect(text.contains("EXPIRED · none expired before 2026-11-01"))
         #expect(text.contains("SUBSCRIPTIONS AT RISK · none (no shop file read)"))
-        #expect(CSVReport.render(empty, dialect: .rfc4180, mask: false) == CSVReport.columns.joined(separator: ",") + "\r\n")
-        let json = try JSONSerialization.jsonObject(with: Data(try JSONReport.render(empty, mask: false).utf8)) as! [String: Any]
+        #expect(
+            CSVReport.render(empty, dialect: .rfc4180, mask: false) == CSVReport.columns.joined(separator: ",") + "\r\n"
+        )
+        let json =
+            try JSONSerialization.jsonObject(with: Data(try JSONReport.render(empty, mask: false).utf8))
+            as! [String: Any]
         #expect(json["month"] is NSNull)
         #expect((json["aliases"] as! [Any]).isEmpty)
     }
@@ -313,16 +349,25 @@ struct ReportRenderingTests {
             let c = chars[i]
             if quoted {
                 if c == "\"" {
-                    if i + 1 < chars.count, chars[i + 1] == "\"" { cell.append("\""); i += 1 } else { quoted = false }
+                    if i + 1 < chars.count, chars[i + 1] == "\"" {
+                        cell.append("\"")
+                        i += 1
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     cell.append(c)
                 }
             } else if c == "\"" && cell.isEmpty {
                 quoted = true
             } else if c == separator {
-                row.append(cell); cell = ""
+                row.append(cell)
+                cell = ""
             } else if c == "\r\n" {
-                row.append(cell); rows.append(row); row = []; cell = ""
+                row.append(cell)
+                rows.append(row)
+                row = []
+                cell = ""
             } else {
                 #expect(c != "\n" && c != "\r" && c != "\"", "bare \(c) in an unquoted cell")
                 cell.append(c)
@@ -385,7 +430,9 @@ struct ReportRenderingTests {
         #expect(Array(CSVReport.quoted("a\"\u{301},=1+2", separator: ",").utf8) == Array("\"a\"\"\u{301},=1+2\"".utf8))
         var bytes: [UInt8] = []
         let collect = ByteOutput { bytes += $0 }
-        Array("a\"\u{301},=1+2".utf8).withUnsafeBytes { CSVReport.textCell($0, separator: UInt8(ascii: ","), to: collect) }
+        Array("a\"\u{301},=1+2".utf8).withUnsafeBytes {
+            CSVReport.textCell($0, separator: UInt8(ascii: ","), to: collect)
+        }
         collect.flush()
         #expect(bytes == Array("\"a\"\"\u{301},=1+2\"".utf8))
     }
@@ -413,7 +460,8 @@ struct ReportRenderingTests {
         #expect(aliases[1]["name"] as? String == "Élodie Müller")
         let subs = o["subscriptions"] as! [[String: Any]]
         let keys: Set<String> = [
-            "shopId", "alias", "subscriptionId", "expiry", "status", "rule", "effectDate", "recurrenceCounter", "amount",
+            "shopId", "alias", "subscriptionId", "expiry", "status", "rule", "effectDate", "recurrenceCounter",
+            "amount",
             "initialAmount", "initialCount", "currency", "nextCharge", "firstChargeAfterExpiry", "chargesAtRisk",
             "amountAtRisk", "scheduleUnknown",
         ]
@@ -424,10 +472,15 @@ struct ReportRenderingTests {
         }
         #expect((unknown["scheduleUnknown"] as? String)?.hasPrefix("unsupported rule") == true)
         let a2 = subs.first { $0["subscriptionId"] as? String == "SUB-A2" }!
-        #expect(a2["initialAmount"] as? Int == 990 && a2["chargesAtRisk"] as? Int == 11 && a2["amountAtRisk"] as? Int == 15480)
+        #expect(
+            a2["initialAmount"] as? Int == 990 && a2["chargesAtRisk"] as? Int == 11
+                && a2["amountAtRisk"] as? Int == 15480)
         let finished = subs.first { $0["subscriptionId"] as? String == "SUB-B3" }!
         #expect(finished["nextCharge"] is NSNull && finished["chargesAtRisk"] as? Int == 0)
-        #expect((o["excluded"] as! [[String: String]]).first == ["path": "archive/ROOT/expired/202611.EXP_CARDS.MA-ENS.T.csv", "reason": "test environment"])
+        #expect(
+            (o["excluded"] as! [[String: String]]).first == [
+                "path": "archive/ROOT/expired/202611.EXP_CARDS.MA-ENS.T.csv", "reason": "test environment",
+            ])
         #expect((o["warnings"] as! [String]).count == Fixture.rich.warnings.count)
     }
 
@@ -464,7 +517,10 @@ struct ReportRenderingTests {
             try JSONReport.render(r, mask: true),
         ]
         for out in outputs {
-            for secret in ["Dupont", "Durant", "durant@", "lodie", "Müller", "elodie.muller", "Kant", "kant@", "Zoé", "zoe@", "HYPERLINK", "33612345678"] {
+            for secret in [
+                "Dupont", "Durant", "durant@", "lodie", "Müller", "elodie.muller", "Kant", "kant@", "Zoé", "zoe@",
+                "HYPERLINK", "33612345678",
+            ] {
                 #expect(!out.contains(secret), "\(secret)")
             }
         }
@@ -475,21 +531,31 @@ struct ReportRenderingTests {
     @Test func maskingWarningsAndProblems() {
         let w = ReportWarning.contactsDiffer(
             place: "f.csv:2", alias: "X", found: .init(name: "Dupont Durant", email: "Durant@e-mail.com"),
-            known: .init(name: "Ann\u{1} Lee", email: "ann@x.fr"), origin: "c.csv:3", outcome: "the company file's are kept")
+            known: .init(name: "Ann\u{1} Lee", email: "ann@x.fr"), origin: "c.csv:3",
+            outcome: "the company file's are kept")
         #expect(
             w.text(masked: false)
-                == #"f.csv:2: alias X: name/e-mail "Dupont Durant" <"Durant@e-mail.com"> differ from "Ann\x01 Lee" <"ann@x.fr"> at c.csv:3; the company file's are kept"#)
+                == #"f.csv:2: alias X: name/e-mail "Dupont Durant" <"Durant@e-mail.com"> differ from "Ann\x01 Lee" <"ann@x.fr"> at c.csv:3; the company file's are kept"#
+        )
         #expect(
             w.text(masked: true)
-                == #"f.csv:2: alias X: name/e-mail "D. D." <"D…@e-mail.com"> differ from "A. L." <"a…@x.fr"> at c.csv:3; the company file's are kept"#)
+                == #"f.csv:2: alias X: name/e-mail "D. D." <"D…@e-mail.com"> differ from "A. L." <"a…@x.fr"> at c.csv:3; the company file's are kept"#
+        )
         // A long name is masked as far as an unmasked report quotes it.
         let long = String(repeating: "Ab ", count: 30) + "Zed"
         let cut = ReportWarning.contactsDiffer(
-            place: "f", alias: "X", found: .init(name: long, email: "a@x"), known: .init(name: "B", email: "b@x"), origin: "c",
+            place: "f", alias: "X", found: .init(name: long, email: "a@x"), known: .init(name: "B", email: "b@x"),
+            origin: "c",
             outcome: "kept")
-        #expect(cut.text(masked: true).hasPrefix(#"f: alias X: name/e-mail ""# + Array(repeating: "A.", count: 20).joined(separator: " ") + #"" <"#))
-        #expect(ReportWarning.other("alias X: expiry 2026-01-01 differs").text(masked: true) == "alias X: expiry 2026-01-01 differs")
-        let p = Problem(file: "f", line: 2, field: 3, fieldName: "cardholder name", expected: "x", found: #""Dupont \"D\" Durant"… (300 bytes)"#)
+        #expect(
+            cut.text(masked: true).hasPrefix(
+                #"f: alias X: name/e-mail ""# + Array(repeating: "A.", count: 20).joined(separator: " ") + #"" <"#))
+        #expect(
+            ReportWarning.other("alias X: expiry 2026-01-01 differs").text(masked: true)
+                == "alias X: expiry 2026-01-01 differs")
+        let p = Problem(
+            file: "f", line: 2, field: 3, fieldName: "cardholder name", expected: "x",
+            found: #""Dupont \"D\" Durant"… (300 bytes)"#)
         #expect(Masking.problem(p).found == #""D. \". D.""#)
         let other = Problem(file: "f", line: 2, field: 5, fieldName: "expiry date", expected: "x", found: #""2018""#)
         #expect(Masking.problem(other) == other)
@@ -503,7 +569,10 @@ struct ReportRenderingTests {
         var options = ExpiryReport.Options(asOf: isoDay("2026-11-01"))
         options.shopCurrencies["87654321"] = Currency(code: "CHF")!
         var builder = ReportBuilder(options: options)
-        for (name, bytes) in [(Fixture.companyName, Fixture.company), (Fixture.shopAName, Fixture.shopA), (Fixture.shopBName, Fixture.shopB)] {
+        for (name, bytes) in [
+            (Fixture.companyName, Fixture.company), (Fixture.shopAName, Fixture.shopA),
+            (Fixture.shopBName, Fixture.shopB),
+        ] {
             builder.add(bytes, name: name)
         }
         var b = builder.finish()
@@ -513,7 +582,8 @@ struct ReportRenderingTests {
         for color in [false, true] {
             #expect(TextReport.render(a, color: color, mask: false) == TextReport.render(b, color: color, mask: false))
         }
-        #expect(CSVReport.render(a, dialect: .rfc4180, mask: false) == CSVReport.render(b, dialect: .rfc4180, mask: false))
+        #expect(
+            CSVReport.render(a, dialect: .rfc4180, mask: false) == CSVReport.render(b, dialect: .rfc4180, mask: false))
         #expect(try JSONReport.render(a, mask: false) == JSONReport.render(b, mask: false))
     }
 
@@ -521,7 +591,9 @@ struct ReportRenderingTests {
 
     @Test func displaySafeEscapesControlsOnly() {
         #expect(displaySafe("Zoé \"Z\" \\ Martin") == "Zoé \"Z\" \\ Martin")
-        #expect(displaySafe("a\u{1B}[2Jb\u{7}c\u{9B}d\u{202E}e\u{200F}f\tg") == #"a\x1B[2Jb\x07c\x9Bd\u{202E}e\u{200F}f\tg"#)
+        #expect(
+            displaySafe("a\u{1B}[2Jb\u{7}c\u{9B}d\u{202E}e\u{200F}f\tg") == #"a\x1B[2Jb\x07c\x9Bd\u{202E}e\u{200F}f\tg"#
+        )
     }
 
     @Test func truncationAndWrapping() {
@@ -533,7 +605,9 @@ struct ReportRenderingTests {
         #expect(displayWidth("🚀☕🪐") == 6)
         #expect(displayWidth("\u{2764}\u{FE0F}") == 2 && displayWidth("\u{2764}") == 1)
         #expect(displayWidth("a\u{200B}b\u{2060}c") == 3)
-        #expect(displayWidth("\u{A9}\u{FE0F}") == 2 && displayWidth("1\u{FE0F}\u{20E3}") == 2 && displayWidth("\u{A9}") == 1)
+        #expect(
+            displayWidth("\u{A9}\u{FE0F}") == 2 && displayWidth("1\u{FE0F}\u{20E3}") == 2 && displayWidth("\u{A9}") == 1
+        )
         #expect(displayWidth("\u{2615}\u{FE0E}") == 1)
         #expect(displayWidth("\u{0600}1") == 1)
         #expect(displayWidth("Zoé Lefe\u{300}vre") == 11)
@@ -541,7 +615,10 @@ struct ReportRenderingTests {
         #expect(truncated(String(repeating: "🚀", count: 20), to: 9) == "🚀🚀🚀🚀…")
         #expect(padded("ab", to: 4) == "ab  ")
         #expect(wrapped("aaa bbb ccc", width: 9, firstIndent: "  ", indent: "    ") == ["  aaa bbb", "    ccc"])
-        #expect(wrapped(String(repeating: "x", count: 12), width: 6, firstIndent: "", indent: "  ") == ["xxxxxx", "  xxxx", "  xx"])
+        #expect(
+            wrapped(String(repeating: "x", count: 12), width: 6, firstIndent: "", indent: "  ") == [
+                "xxxxxx", "  xxxx", "  xx",
+            ])
         #expect(wrapped("", width: 9, firstIndent: "  ", indent: "  ") == ["  "])
     }
 }

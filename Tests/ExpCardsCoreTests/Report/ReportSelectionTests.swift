@@ -14,7 +14,10 @@ import Testing
         #expect(s.selected.map(\.path) == ["ROOT/expired/202512.EXP_CARDS.ACME.P.csv"])
         #expect(s.warnings.count == 1)
         #expect(s.warnings.first?.hasPrefix("ROOT/expired/209912.EXP_CARDS.X.P.csv: month 2099-12 is later") == true)
-        #expect(s.excluded.contains { $0.path.hasPrefix("ROOT/expired/209912") && $0.reason.contains("later than next month") })
+        #expect(
+            s.excluded.contains {
+                $0.path.hasPrefix("ROOT/expired/209912") && $0.reason.contains("later than next month")
+            })
     }
 
     @Test func theReferenceDateDecides() {

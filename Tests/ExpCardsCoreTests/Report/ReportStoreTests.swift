@@ -87,18 +87,32 @@ struct ReportStoreTests {
     @Test func subscriptionTiesFallBackToAliasThenIdThenFileOrder() {
 
         let r = ReportBuilderTests.build([
-            ReportBuilderTests.shop(Self.shopName, [
-                ReportBuilderTests.sub("LONGALIAS-2", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S2", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
-                ReportBuilderTests.sub("LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S9", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
-                ReportBuilderTests.sub("LONGALIAS-2", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S1", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
-                // The same subscription twice: kept in file order (amounts tell them apart).
-                ReportBuilderTests.sub("LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S3", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "7"),
-                ReportBuilderTests.sub("LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S3", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "8"),
+            ReportBuilderTests.shop(
+                Self.shopName,
+                [
+                    ReportBuilderTests.sub(
+                        "LONGALIAS-2", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S2",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
+                    ReportBuilderTests.sub(
+                        "LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S9",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
+                    ReportBuilderTests.sub(
+                        "LONGALIAS-2", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S1",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
+                    // The same subscription twice: kept in file order (amounts tell them apart).
+                    ReportBuilderTests.sub(
+                        "LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S3",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "7"),
+                    ReportBuilderTests.sub(
+                        "LONGALIAS-1", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S3",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "8"),
+                ])
+        ])
+        #expect(
+            r.subscriptions.map { "\($0.alias) \($0.subscriptionId) \($0.amount)" } == [
+                "LONGALIAS-1 S3 7", "LONGALIAS-1 S3 8", "LONGALIAS-1 S9 1000", "LONGALIAS-2 S1 1000",
+                "LONGALIAS-2 S2 1000",
             ])
-        ])
-        #expect(r.subscriptions.map { "\($0.alias) \($0.subscriptionId) \($0.amount)" } == [
-            "LONGALIAS-1 S3 7", "LONGALIAS-1 S3 8", "LONGALIAS-1 S9 1000", "LONGALIAS-2 S1 1000", "LONGALIAS-2 S2 1000",
-        ])
     }
 
     // MARK: Risk table
@@ -133,7 +147,8 @@ struct ReportStoreTests {
                 #expect(Day(days: got.nextCharge) == expected.nextCharge)
                 #expect(Day(days: got.firstChargeAfterExpiry) == expected.firstChargeAfterExpiry)
                 #expect(Int(got.chargesAtRisk) == expected.chargesAtRisk)
-                #expect(got.amountAtRisk == expected.amountAtRisk, "\(Self.rules[ruleId]) \(effect) \(expiry) \(horizon)")
+                #expect(
+                    got.amountAtRisk == expected.amountAtRisk, "\(Self.rules[ruleId]) \(effect) \(expiry) \(horizon)")
             }
         }
     }
@@ -142,10 +157,16 @@ struct ReportStoreTests {
         // Same rule, same effect date, different expiries: the cache must not hand one's risk to the other.
 
         let r = ReportBuilderTests.build([
-            ReportBuilderTests.shop(Self.shopName, [
-                ReportBuilderTests.sub("A", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S1", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
-                ReportBuilderTests.sub("B", name: "Bob", email: "bob@x.fr", expiry: "20181231", id: "S2", rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
-            ])
+            ReportBuilderTests.shop(
+                Self.shopName,
+                [
+                    ReportBuilderTests.sub(
+                        "A", name: "Ann Lee", email: "ann@x.fr", expiry: "20180731", id: "S1",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
+                    ReportBuilderTests.sub(
+                        "B", name: "Bob", email: "bob@x.fr", expiry: "20181231", id: "S2",
+                        rule: "FREQ=MONTHLY;BYMONTHDAY=15", amount: "1000"),
+                ])
         ])
         let byId = Dictionary(uniqueKeysWithValues: r.subscriptions.map { ($0.subscriptionId, $0.risk) })
         // D = 2018-07-01, horizon 2019-07-01: charges on the 15th after the expiry.
@@ -154,7 +175,8 @@ struct ReportStoreTests {
     }
 
     @Test(arguments: [
-        (3, Int64(5), 4, Int64(7)), (0, 0, 10, Int64.max / 3), (2, Int64.max, 1, 1), (2, -5, 3, 10), (3, Int64.min / 2, 1, -1),
+        (3, Int64(5), 4, Int64(7)), (0, 0, 10, Int64.max / 3), (2, Int64.max, 1, 1), (2, -5, 3, 10),
+        (3, Int64.min / 2, 1, -1),
     ])
     func totalsSaturateAsTheChargeLoopDoes(initial: Int, initialAmount: Int64, rest: Int, amount: Int64) {
         var total: Int64 = 0
@@ -187,7 +209,8 @@ struct ReportStoreTests {
     @Test func canonicallyEquivalentNamesDoNotDisagree() {
         // "é" precomposed in the company file, decomposed in the shop file: the same String.
         let company = ReportBuilderTests.company(["02;A;Ren\u{E9};r@x.fr;20180731;1"])
-        let shop = ReportBuilderTests.shop(Self.shopName, [ReportBuilderTests.sub("A", name: "Rene\u{301}", email: "r@x.fr")])
+        let shop = ReportBuilderTests.shop(
+            Self.shopName, [ReportBuilderTests.sub("A", name: "Rene\u{301}", email: "r@x.fr")])
         let r = ReportBuilderTests.build([company, shop])
         #expect(r.warnings.isEmpty, "\(r.warnings)")
     }

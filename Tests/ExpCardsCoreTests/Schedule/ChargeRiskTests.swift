@@ -25,19 +25,22 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
         #expect(r.chargesAtRisk == 10)
         #expect(r.amountAtRisk == 10_000)
         // The horizon's last day is included: from 15 May, 15 May 2025 counts too.
-        let onTheDay = risk("FREQ=MONTHLY;BYMONTHDAY=15", effect: "2024-01-15", expiry: "2024-06-30", asOf: "2024-05-15")
+        let onTheDay = risk(
+            "FREQ=MONTHLY;BYMONTHDAY=15", effect: "2024-01-15", expiry: "2024-06-30", asOf: "2024-05-15")
         #expect(onTheDay.nextCharge == day("2024-05-15"))  // a charge on D is "on or after D"
         #expect(onTheDay.chargesAtRisk == 11)
     }
 
     @Test func expiryDayItselfIsNotAtRisk() {
         // A charge on E is still made with the card; the day after is not.
-        let r = risk("FREQ=MONTHLY;BYMONTHDAY=-1", effect: "2024-01-01", expiry: "2024-01-31", asOf: "2024-01-31", horizon: 1)
+        let r = risk(
+            "FREQ=MONTHLY;BYMONTHDAY=-1", effect: "2024-01-01", expiry: "2024-01-31", asOf: "2024-01-31", horizon: 1)
         #expect(r.nextCharge == day("2024-01-31"))
         #expect(r.firstChargeAfterExpiry == day("2024-02-29"))
         // D + 1 month from 31 Jan clamps to 29 Feb (leap year), which is included.
         #expect(r.chargesAtRisk == 1)
-        let common = risk("FREQ=MONTHLY;BYMONTHDAY=-1", effect: "2023-01-01", expiry: "2023-01-31", asOf: "2023-01-31", horizon: 1)
+        let common = risk(
+            "FREQ=MONTHLY;BYMONTHDAY=-1", effect: "2023-01-01", expiry: "2023-01-31", asOf: "2023-01-31", horizon: 1)
         #expect(common.firstChargeAfterExpiry == day("2023-02-28"))
         #expect(common.chargesAtRisk == 1)
     }
@@ -68,7 +71,8 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
         let until = risk("FREQ=DAILY;UNTIL=20231231", effect: "2023-01-01", expiry: "2023-06-30", asOf: "2024-01-01")
         #expect(until.nextCharge == nil && until.chargesAtRisk == 0 && until.amountAtRisk == 0)
         // Finishing inside the horizon: only the remaining charges count.
-        let ending = risk("FREQ=MONTHLY;COUNT=6;BYMONTHDAY=1", effect: "2024-01-01", expiry: "2024-02-15", asOf: "2024-02-01")
+        let ending = risk(
+            "FREQ=MONTHLY;COUNT=6;BYMONTHDAY=1", effect: "2024-01-01", expiry: "2024-02-15", asOf: "2024-02-01")
         #expect(ending.nextCharge == day("2024-02-01"))
         #expect(ending.firstChargeAfterExpiry == day("2024-03-01"))
         #expect(ending.chargesAtRisk == 4)  // Mar, Apr, May, Jun

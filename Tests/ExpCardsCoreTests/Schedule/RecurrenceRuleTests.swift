@@ -46,7 +46,8 @@ import Testing
         #expect(w.byDay == [.init(weekday: 1)])
 
         let m = try rule("FREQ=MONTHLY;BYDAY=1MO,-1FR,+2SU;WKST=SU")
-        #expect(m.byDay == [.init(weekday: 1, ordinal: 1), .init(weekday: 5, ordinal: -1), .init(weekday: 7, ordinal: 2)])
+        #expect(
+            m.byDay == [.init(weekday: 1, ordinal: 1), .init(weekday: 5, ordinal: -1), .init(weekday: 7, ordinal: 2)])
         #expect(m.weekStart == 7)
     }
 
@@ -155,6 +156,8 @@ import Testing
         #expect(throws: RecurrenceRuleError.self) {
             try RecurrenceRule(frequency: .weekly, byDay: [.init(weekday: 1, ordinal: 2)])
         }
-        #expect(throws: RecurrenceRuleError.self) { try RecurrenceRule(frequency: .monthly, byDay: [.init(weekday: 8)]) }
+        #expect(throws: RecurrenceRuleError.self) {
+            try RecurrenceRule(frequency: .monthly, byDay: [.init(weekday: 8)])
+        }
     }
 }

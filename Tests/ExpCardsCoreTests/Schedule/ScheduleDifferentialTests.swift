@@ -26,7 +26,9 @@ import Testing
         return (try? run(["-c", "import dateutil.rrule"], input: Data()))?.status == 0
     }()
 
-    @Test(.enabled(if: dateutilAvailable, "\(python) with python3-dateutil is needed (Debian: apt install python3-dateutil)"))
+    @Test(
+        .enabled(
+            if: dateutilAvailable, "\(python) with python3-dateutil is needed (Debian: apt install python3-dateutil)"))
     func matchesDateutil() throws {
         var rng = ScheduleRNG(seed: 0x5EED_CA2D)
         let cases = (0..<Self.caseCount).map { _ in ScheduleRuleGenerator.make(&rng) }
@@ -66,7 +68,9 @@ import Testing
     /// The generator must exercise every part, or the comparison proves less than it seems.
     @Test func generatorCoversTheSubset() throws {
         var rng = ScheduleRNG(seed: 0x5EED_CA2D)
-        let rules = try (0..<Self.caseCount).map { _ in try RecurrenceRule.parse(ScheduleRuleGenerator.make(&rng).rule).get() }
+        let rules = try (0..<Self.caseCount).map { _ in
+            try RecurrenceRule.parse(ScheduleRuleGenerator.make(&rng).rule).get()
+        }
         for f in RecurrenceRule.Frequency.allCases { #expect(rules.contains { $0.frequency == f }) }
         #expect(rules.contains { $0.interval > 1 })
         #expect(rules.contains { if case .count = $0.end { true } else { false } })
@@ -171,7 +175,9 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -211,7 +217,7 @@ private func compact(_ d: Day) -> String { String(describing: d).filter { $0 != 
 
 /// Random rules over the supported subset, biased towards the cases that break implementations:
 /// month ends, negative days, ordinals, set positions, intervals, leap days.
-fileprivate enum ScheduleRuleGenerator {
+private enum ScheduleRuleGenerator {
     struct Case {
         var rule: String
         var start: Day
@@ -308,7 +314,7 @@ fileprivate enum ScheduleRuleGenerator {
 }
 
 /// The suite's seeded SplitMix64 (ProblemTests.swift), so every run tests the same cases.
-fileprivate typealias ScheduleRNG = SplitMix64
+private typealias ScheduleRNG = SplitMix64
 
 extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
@@ -320,4 +326,3 @@ extension SplitMix64 {
         for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }
     }
 }
-

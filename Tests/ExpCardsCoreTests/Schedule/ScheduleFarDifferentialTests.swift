@@ -39,7 +39,8 @@ import Testing
             let theirs = line.isEmpty ? [] : line.split(separator: ",").map(String.init)
             let first = schedule.firstCharge(onOrAfter: c.from).flatMap { $0 <= bound ? compact($0) : nil }
             if ours != theirs || first != theirs.first {
-                mismatches.append("\(c.rule) from \(c.start), seen from \(c.from):\n  ours     \(ours)\n  dateutil \(theirs)")
+                mismatches.append(
+                    "\(c.rule) from \(c.start), seen from \(c.from):\n  ours     \(ours)\n  dateutil \(theirs)")
             }
             if !theirs.isEmpty { nonEmpty += 1 }
         }
@@ -117,7 +118,8 @@ import Testing
         for _ in 0..<15 {
             let start = day(1...1990, &rng)
             let i = 1 + rng.below(4)
-            let part = ["BYMONTH=2;BYMONTHDAY=29", "BYMONTH=1,7;BYMONTHDAY=-1", "BYDAY=-1FR", "BYMONTH=3;BYDAY=2SU"][rng.below(4)]
+            let part = ["BYMONTH=2;BYMONTHDAY=29", "BYMONTH=1,7;BYMONTHDAY=-1", "BYDAY=-1FR", "BYMONTH=3;BYDAY=2SU"][
+                rng.below(4)]
             add("FREQ=YEARLY;INTERVAL=\(i);\(part);COUNT=NEAR", start, &rng)
         }
         for _ in 0..<20 {
@@ -132,7 +134,8 @@ import Testing
             let start = day(1700...2000, &rng)
             let freq = rng.chance(0.5) ? "DAILY" : "WEEKLY"
             let i = rng.chance(0.7) ? 2 + rng.below(5) : 10 + rng.below(500)
-            let part = [";BYDAY=\(codes[rng.below(7)])", ";BYMONTHDAY=1,13,31", ";BYMONTH=2,3;BYDAY=SU,MO"][rng.below(3)]
+            let part = [";BYDAY=\(codes[rng.below(7)])", ";BYMONTHDAY=1,13,31", ";BYMONTH=2,3;BYDAY=SU,MO"][
+                rng.below(3)]
             add("FREQ=\(freq);INTERVAL=\(i)\(part);COUNT=NEAR", start, &rng)
         }
         // COUNT beyond what the calendar holds, and UNTIL far ahead.

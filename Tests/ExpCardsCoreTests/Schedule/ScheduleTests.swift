@@ -121,7 +121,9 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
                 == ["2023-02-27", "2023-03-02", "2023-03-05", "2023-03-08"])
         // Weekends only: effect Wednesday 2024-01-03.
         #expect(
-            try charges("FREQ=DAILY;BYDAY=SA,SU;COUNT=3", from: "2024-01-03") == ["2024-01-06", "2024-01-07", "2024-01-13"])
+            try charges("FREQ=DAILY;BYDAY=SA,SU;COUNT=3", from: "2024-01-03") == [
+                "2024-01-06", "2024-01-07", "2024-01-13",
+            ])
     }
 
     // MARK: BYDAY ordinals, BYSETPOS, WKST
@@ -136,10 +138,14 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
                 == ["2024-01-15", "2024-02-05", "2024-02-19", "2024-03-04"])
         // 5th Monday exists only in some months: Jan, Apr, Jul, Sep, Dec 2024.
         #expect(
-            try charges("FREQ=MONTHLY;BYDAY=5MO;COUNT=3", from: "2024-01-01") == ["2024-01-29", "2024-04-29", "2024-07-29"])
+            try charges("FREQ=MONTHLY;BYDAY=5MO;COUNT=3", from: "2024-01-01") == [
+                "2024-01-29", "2024-04-29", "2024-07-29",
+            ])
         // YEARLY without BYMONTH: the nth weekday of the year (1 Jan 2025 is a Wednesday, 2026 a Thursday).
         #expect(
-            try charges("FREQ=YEARLY;BYDAY=1MO;COUNT=3", from: "2024-01-01") == ["2024-01-01", "2025-01-06", "2026-01-05"])
+            try charges("FREQ=YEARLY;BYDAY=1MO;COUNT=3", from: "2024-01-01") == [
+                "2024-01-01", "2025-01-06", "2026-01-05",
+            ])
         // 31 Dec 2024 is a Tuesday.
         #expect(try charges("FREQ=YEARLY;BYDAY=-1SU;COUNT=1", from: "2024-01-01") == ["2024-12-29"])
         // YEARLY with BYMONTH: within the month (European summer time).
@@ -166,7 +172,9 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
                 == ["1997-09-04", "1997-10-07", "1997-11-06"])
         // The set is the whole period: position 1 of January is the 1st, before the effect date.
         #expect(
-            try charges("FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=1;COUNT=2", from: "2024-01-10") == ["2024-02-01", "2024-03-01"])
+            try charges("FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=1;COUNT=2", from: "2024-01-10") == [
+                "2024-02-01", "2024-03-01",
+            ])
         // Several positions, out of order and repeated: sorted, once each.
         #expect(
             try charges("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-1,1,1;COUNT=4", from: "2024-01-01")
@@ -187,7 +195,9 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
                 == ["2024-01-08", "2024-01-15", "2024-01-22"])
         // From later weeks on the two readings agree: the last of {Mon, Fri} is the Friday.
         #expect(
-            try charges("FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=-1;COUNT=2", from: "2024-01-03") == ["2024-01-05", "2024-01-12"])
+            try charges("FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=-1;COUNT=2", from: "2024-01-03") == [
+                "2024-01-05", "2024-01-12",
+            ])
     }
 
     @Test func weekStartMatters() throws {
@@ -254,8 +264,9 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
         let schedule = try Schedule.parse("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", start: day("2016-03-01")).get()
         #expect(schedule.firstCharge(onOrAfter: day("2016-03-01")) == day("2044-02-29"))
         // INTERVAL=2 from an even year does reach leap years.
-        #expect(try charges("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", from: "2022-01-01", limit: 2)
-            == ["2024-02-29", "2028-02-29"])
+        #expect(
+            try charges("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", from: "2022-01-01", limit: 2)
+                == ["2024-02-29", "2028-02-29"])
     }
 
     @Test func boundedQueriesOnInfiniteSchedules() throws {
@@ -277,7 +288,8 @@ private func charges(_ rule: String, from effect: String, limit: Int = 40) throw
             let all = Array(schedule.charges(through: day("2040-12-31")))
             for from in ["2016-02-29", "2016-03-01", "2019-12-31", "2024-02-29", "2031-07-15"] {
                 let expected = all.filter { $0 >= day(from) }
-                #expect(Array(schedule.charges(from: day(from), through: day("2040-12-31"))) == expected, "\(rule) \(from)")
+                #expect(
+                    Array(schedule.charges(from: day(from), through: day("2040-12-31"))) == expected, "\(rule) \(from)")
             }
         }
     }

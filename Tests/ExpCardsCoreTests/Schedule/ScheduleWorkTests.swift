@@ -53,14 +53,17 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
         // Daily with COUNT=700000 from 0001-01-01: the last charge is 699999 days later.
         let last = day("0001-01-01").adding(days: 699_999)
         #expect(last.year == 1917)
-        for (from, expected) in [(last, last), (last.adding(days: -10), last.adding(days: -10)), (last.adding(days: 1), nil)] {
+        for (from, expected) in [
+            (last, last), (last.adding(days: -10), last.adding(days: -10)), (last.adding(days: 1), nil),
+        ] {
             let (d, work) = try first("FREQ=DAILY;COUNT=700000", effect: "0001-01-01", from: from.description)
             #expect(d == expected, "from \(from)")
             #expect(work < Self.limit, "from \(from): \(work) steps")
         }
         // Every other day with COUNT: the 400-year repetition is counted once and multiplied.
         let lastOther = day("0001-01-01").adding(days: 2 * 299_999)
-        let (d, work) = try first("FREQ=DAILY;INTERVAL=2;COUNT=300000", effect: "0001-01-01", from: lastOther.description)
+        let (d, work) = try first(
+            "FREQ=DAILY;INTERVAL=2;COUNT=300000", effect: "0001-01-01", from: lastOther.description)
         #expect(d == lastOther)
         #expect(work < 30_000, "\(work) steps")
     }
@@ -70,10 +73,12 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
         // falls 14 * (n - 1) days later.
         let n = 52_000
         let last = day("0001-01-01").adding(days: 14 * (n - 1))
-        let (d, work) = try first("FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.description)
+        let (d, work) = try first(
+            "FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.description)
         #expect(d == last)
         #expect(work < 8_000, "\(work) steps")
-        let (none, _) = try first("FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.adding(days: 1).description)
+        let (none, _) = try first(
+            "FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=\(n)", effect: "0001-01-01", from: last.adding(days: 1).description)
         #expect(none == nil)
     }
 
@@ -88,14 +93,17 @@ private func day(_ iso: String) -> Day { Day(iso: iso)! }
 
     @Test func rareRulesSkipToTheirNextCharge() throws {
         // 29 February that is a Monday: 2016, then 2044.
-        let (d, work) = try first("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", effect: "2016-03-01", from: "2016-03-01")
+        let (d, work) = try first(
+            "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", effect: "2016-03-01", from: "2016-03-01")
         #expect(d == day("2044-02-29"))
         #expect(work < Self.limit, "\(work) steps")
         // Every third year on 29 February from 2025: 2028 is reached.
-        let (e, _) = try first("FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29", effect: "2025-01-01", from: "2025-01-01")
+        let (e, _) = try first(
+            "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29", effect: "2025-01-01", from: "2025-01-01")
         #expect(e == day("2028-02-29"))
         // Every 2 days on 29 February: reached in some leap years only.
-        let (f, fwork) = try first("FREQ=DAILY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", effect: "0001-01-01", from: "2025-01-01")
+        let (f, fwork) = try first(
+            "FREQ=DAILY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", effect: "0001-01-01", from: "2025-01-01")
         #expect(f.map { $0.month == 2 && $0.day == 29 } == true)
         #expect(fwork < Self.limit, "\(fwork) steps")
     }

@@ -51,15 +51,21 @@ struct ServerKexInitTests {
         #expect(try ServerKexInit.parse(bytes)?.kexInit.identification == "SSH-2.0-Other")
     }
 
-    @Test("bytes that cannot be an SSH-2 greeting are refused with a reason", arguments: [
-        ("SSH-1.5-old\r\n", [UInt8](), "another SSH protocol version"),
-        ("SSH-2.0-x\r\n", packet(lists, messageType: 21), "message 21"),
-        ("SSH-2.0-x\r\n", be32(100_000_000) + [4], "announces 100000000 bytes"),
-        ("SSH-2.0-x\r\n", be32(3) + [0, 20, 0], "announces 3 bytes"),
-        ("SSH-2.0-x\r\n", be32(12) + [200] + Array(repeating: 0, count: 11), "padding"),
-        // A name-list longer than the packet.
-        ("SSH-2.0-x\r\n", be32(30) + [4, 20] + Array(repeating: 0, count: 16) + be32(1000) + Array(repeating: 0, count: 8), "truncated"),
-    ])
+    @Test(
+        "bytes that cannot be an SSH-2 greeting are refused with a reason",
+        arguments: [
+            ("SSH-1.5-old\r\n", [UInt8](), "another SSH protocol version"),
+            ("SSH-2.0-x\r\n", packet(lists, messageType: 21), "message 21"),
+            ("SSH-2.0-x\r\n", be32(100_000_000) + [4], "announces 100000000 bytes"),
+            ("SSH-2.0-x\r\n", be32(3) + [0, 20, 0], "announces 3 bytes"),
+            ("SSH-2.0-x\r\n", be32(12) + [200] + Array(repeating: 0, count: 11), "padding"),
+            // A name-list longer than the packet.
+            (
+                "SSH-2.0-x\r\n",
+                be32(30) + [4, 20] + Array(repeating: 0, count: 16) + be32(1000) + Array(repeating: 0, count: 8),
+                "truncated"
+            ),
+        ])
     func malformed(prefix: String, rest: [UInt8], reason: String) {
         do {
             _ = try ServerKexInit.parse(Array(prefix.utf8) + rest)

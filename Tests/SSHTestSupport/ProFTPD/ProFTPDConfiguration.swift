@@ -45,7 +45,9 @@ extension TestProFTPDServer {
         if let limit = options.maxSessionsPerUser { lines.append("MaxClientsPerUser \(limit)") }
         if options.banner != nil { lines.append("SFTPDisplayBanner \(workDirectory)/banner") }
         for directory in options.deniedDirectories {
-            lines += ["<Directory \(localPath(directory))>", "  <Limit ALL>", "    DenyAll", "  </Limit>", "</Directory>"]
+            lines += [
+                "<Directory \(localPath(directory))>", "  <Limit ALL>", "    DenyAll", "  </Limit>", "</Directory>",
+            ]
         }
         if isChrooted {
             lines += ["User nobody", "Group nogroup", "DefaultRoot ~"]

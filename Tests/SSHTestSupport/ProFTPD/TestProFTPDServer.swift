@@ -100,10 +100,11 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
         isChrooted = TestSSHServer.isRoot
         let made = try TestSSHServer.makeTemporaryDirectory(prefix: "expcards-proftpd-")
         // Canonical ("/tmp//x" becomes "/tmp/x"): proftpd logs canonical paths, `openedFiles` strips `root`.
-        workDirectory = realpath(made, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        } ?? made
+        workDirectory =
+            realpath(made, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            } ?? made
         // The session runs as the virtual user's uid (nobody): it must reach the served tree.
         chmod(workDirectory, 0o755)
         root = workDirectory + "/root"
@@ -117,11 +118,15 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
         do {
             try startWatchdog()
             let fm = FileManager.default
-            try fm.createDirectory(atPath: root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-            try fm.createDirectory(atPath: authorizedKeysDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: root, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                atPath: authorizedKeysDirectory, withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o755])
             try writeUserFiles()
             if let banner = options.banner { try writeScratchFile("banner", banner, mode: 0o644) }
-            try TestSSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", userPrivateKeyPath])
+            try TestSSHServer.run(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", userPrivateKeyPath])
             try authorize(publicKeyPath: userPrivateKeyPath + ".pub")
             for type in options.hostKeyTypes {
                 // mod_sftp reads RSA and ECDSA host keys in PEM, Ed25519 in OpenSSH's format.
@@ -146,7 +151,8 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
     /// Everything the server logged so far (its messages, mod_sftp's, every request), for a failing test.
     public var log: String {
         [logPath, sftpLogPath, requestLogPath].map { path in
-            "--- \((path as NSString).lastPathComponent)\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+            "--- \((path as NSString).lastPathComponent)\n"
+                + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
         }.joined(separator: "\n")
     }
 
@@ -207,7 +213,8 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
 
     /// The OpenSSH `SHA256:...` fingerprint of one of this server's host keys.
     public func fingerprint(_ type: HostKeyType) throws -> String {
-        let output = try TestSSHServer.run("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", hostKeyPath(type) + ".pub"])
+        let output = try TestSSHServer.run(
+            "/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", hostKeyPath(type) + ".pub"])
         return String(output.split(separator: " ")[1])
     }
 
@@ -218,7 +225,10 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
         if type == .ecdsa { arguments += ["-b", "256"] }
         if type == .rsa { arguments += ["-b", "2048"] }
         try TestSSHServer.run("/usr/bin/ssh-keygen", arguments)
-        defer { unlink(path); unlink(path + ".pub") }
+        defer {
+            unlink(path)
+            unlink(path + ".pub")
+        }
         let parts = try String(contentsOfFile: path + ".pub", encoding: .utf8).split(separator: " ")
         return "\(parts[0]) \(parts[1])"
     }
@@ -245,7 +255,8 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
     private func authorize(publicKeyPath: String) throws {
         let block = try TestSSHServer.run("/usr/bin/ssh-keygen", ["-e", "-f", publicKeyPath])
         let path = authorizedKeysDirectory + "/" + username
-        if !FileManager.default.fileExists(atPath: path) && !FileManager.default.createFile(atPath: path, contents: nil) {
+        if !FileManager.default.fileExists(atPath: path) && !FileManager.default.createFile(atPath: path, contents: nil)
+        {
             throw TestSSHServerError("cannot create \(path)")
         }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw TestSSHServerError("cannot open \(path)") }
@@ -289,7 +300,9 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
         while Date() < deadline {
             if Subprocess.hasExited(pid) { return false }
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if text.contains("standalone mode STARTUP") && TestSSHServer.canConnect(host: host, port: port) { return true }
+            if text.contains("standalone mode STARTUP") && TestSSHServer.canConnect(host: host, port: port) {
+                return true
+            }
             usleep(10_000)
         }
         return false
@@ -317,7 +330,9 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
             // Sessions first: proftpd reaps them, so nothing is left for init; then proftpd.
             for session in TestSSHServer.descendants(of: pid) { kill(session, SIGKILL) }
             let deadline = Date().addingTimeInterval(3)
-            while !TestSSHServer.descendantTree(of: pid, includingZombies: true).isEmpty && Date() < deadline { usleep(5_000) }
+            while !TestSSHServer.descendantTree(of: pid, includingZombies: true).isEmpty && Date() < deadline {
+                usleep(5_000)
+            }
             kill(pid, SIGTERM)
             let end = Date().addingTimeInterval(5)
             while !Subprocess.hasExited(pid) {
@@ -348,6 +363,7 @@ public final class TestProFTPDServer: ServedTree, @unchecked Sendable {
         let pipe = try Subprocess.makePipe()
         defer { close(pipe.read) }
         watchdogPipe = pipe.write
-        watchdog = try Subprocess.spawn("/bin/sh", ["-c", script, "expcards-proftpd-watchdog", workDirectory], stdin: pipe.read)
+        watchdog = try Subprocess.spawn(
+            "/bin/sh", ["-c", script, "expcards-proftpd-watchdog", workDirectory], stdin: pipe.read)
     }
 }

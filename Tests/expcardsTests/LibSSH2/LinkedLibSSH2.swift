@@ -7,7 +7,7 @@ enum LinkedLibSSH2 {
     /// e.g. "1.10.0"; nil when the binary does not say.
     static let version: String? = {
         guard let r = try? CLI.run(["--version"], timeout: 30), r.status == 0,
-              let range = r.stdout.range(of: #"\(libssh2 [0-9]+\.[0-9]+(\.[0-9]+)?\)"#, options: .regularExpression)
+            let range = r.stdout.range(of: #"\(libssh2 [0-9]+\.[0-9]+(\.[0-9]+)?\)"#, options: .regularExpression)
         else { return nil }
         return String(r.stdout[range].dropFirst("(libssh2 ".count).dropLast())
     }()

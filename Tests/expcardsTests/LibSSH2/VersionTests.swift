@@ -13,11 +13,14 @@ import Testing
 
     @Test(
         "the binary under test runs with the libssh2 `make test` was asked for",
-        .enabled(if: ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"] != nil,
-                 "EXPCARDS_EXPECT_LIBSSH2 is set by make test (LIBSSH2=1.11 or the system's version)"))
+        .enabled(
+            if: ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"] != nil,
+            "EXPCARDS_EXPECT_LIBSSH2 is set by make test (LIBSSH2=1.11 or the system's version)"))
     func expectedGeneration() throws {
         let expected = try #require(ProcessInfo.processInfo.environment["EXPCARDS_EXPECT_LIBSSH2"])
         let version = try #require(LinkedLibSSH2.version)
-        #expect(version == expected || version.hasPrefix(expected + "."), "\(CLI.binary) runs with libssh2 \(version), make asked for \(expected)")
+        #expect(
+            version == expected || version.hasPrefix(expected + "."),
+            "\(CLI.binary) runs with libssh2 \(version), make asked for \(expected)")
     }
 }

@@ -8,7 +8,9 @@ import Testing
 /// run then exits 69.
 @Suite(
     .serialized,
-    .enabled(if: TestProFTPDServer.isAvailable, "proftpd or its mod_sftp is not installed (make deps installs proftpd-core and proftpd-mod-crypto)")
+    .enabled(
+        if: TestProFTPDServer.isAvailable,
+        "proftpd or its mod_sftp is not installed (make deps installs proftpd-core and proftpd-mod-crypto)")
 )
 struct ProFTPDRefusedDirectoryTests {
     @Test func aRefusedShopDirectoryDoesNotStopTheOthers() throws {
@@ -20,7 +22,8 @@ struct ProFTPDRefusedDirectoryTests {
         #expect(r.stderr.lowercased().contains("permission denied"), "with the server's status: \(r)")
         let others = ProFTPDTests.files.filter { !$0.remote.hasPrefix(denied + "/") }
         for file in others {
-            #expect(FileManager.default.fileExists(atPath: f.archived(file.archived)), "\(file.archived) not fetched: \(r)")
+            #expect(
+                FileManager.default.fileExists(atPath: f.archived(file.archived)), "\(file.archived) not fetched: \(r)")
         }
         let manifest = try Manifest.load(root: f.archive)
         #expect(manifest.files.count == others.count, "\(manifest.files.keys.sorted())\n\(r)")

@@ -7,7 +7,9 @@ import Testing
 /// (its own listing, algorithms and authentication), next to OpenSSH's internal-sftp.
 @Suite(
     .serialized,
-    .enabled(if: TestProFTPDServer.isAvailable, "proftpd or its mod_sftp is not installed (make deps installs proftpd-core and proftpd-mod-crypto)")
+    .enabled(
+        if: TestProFTPDServer.isAvailable,
+        "proftpd or its mod_sftp is not installed (make deps installs proftpd-core and proftpd-mod-crypto)")
 )
 struct ProFTPDTests {
     static let shopA = "12345678"
@@ -41,13 +43,23 @@ struct ProFTPDTests {
             dir = try scratchDirectory()
             archive = dir + "/archive"
             config = dir + "/config.yaml"
-            try server.write("/ROOT/expired/" + ProFTPDTests.companyNov, Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
+            try server.write(
+                "/ROOT/expired/" + ProFTPDTests.companyNov,
+                Samples.company(month: "202611", aliases: [("alias-a", "20261130"), ("alias-b", "20270131")]))
             try server.write("/ROOT/expired/README.txt", "not an EXP_CARDS file\n")
-            let plainOct = try server.write("/ROOT/expired/" + String(ProFTPDTests.companyOctGz.dropLast(3)), Samples.company(month: "202610", aliases: [("alias-c", "20261031")]))
+            let plainOct = try server.write(
+                "/ROOT/expired/" + String(ProFTPDTests.companyOctGz.dropLast(3)),
+                Samples.company(month: "202610", aliases: [("alias-c", "20261031")]))
             try TestSSHServer.run("/bin/gzip", ["-n", plainOct])
-            try server.write("/ROOT/expired/" + ProFTPDTests.companyBig, Samples.company(month: "202611", aliases: (0..<5000).map { ("alias-\($0)", "20261231") }))
-            try server.write("/\(ProFTPDTests.shopA)/expired/" + ProFTPDTests.shopANov, Samples.shop(month: "202611", shop: ProFTPDTests.shopA, aliases: [("alias-a", "20261130")]))
-            try server.write("/\(ProFTPDTests.shopB)/expired/" + ProFTPDTests.shopBOct, Samples.shop(month: "202610", shop: ProFTPDTests.shopB, aliases: [("alias-c", "20261031")]))
+            try server.write(
+                "/ROOT/expired/" + ProFTPDTests.companyBig,
+                Samples.company(month: "202611", aliases: (0..<5000).map { ("alias-\($0)", "20261231") }))
+            try server.write(
+                "/\(ProFTPDTests.shopA)/expired/" + ProFTPDTests.shopANov,
+                Samples.shop(month: "202611", shop: ProFTPDTests.shopA, aliases: [("alias-a", "20261130")]))
+            try server.write(
+                "/\(ProFTPDTests.shopB)/expired/" + ProFTPDTests.shopBOct,
+                Samples.shop(month: "202610", shop: ProFTPDTests.shopB, aliases: [("alias-c", "20261031")]))
             try writeConfig()
         }
 
@@ -99,7 +111,9 @@ struct ProFTPDTests {
         let f = try Fixture()
         let first = try f.expcards(["fetch"])
         #expect(first.status == 0, "\(first)\n\(f.server.log)")
-        #expect(first.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"), "\(first)\n\(f.server.log)")
+        #expect(
+            first.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"),
+            "\(first)\n\(f.server.log)")
         for file in Self.files {
             let served = try TestSSHServer.sha256(ofFile: f.server.localPath(file.remote))
             let path = f.archived(file.archived)
@@ -113,14 +127,19 @@ struct ProFTPDTests {
         #expect(manifest.files.count == Self.files.count, "\(manifest.files.keys.sorted())")
         let gz = try #require(manifest.files["ROOT/expired/" + String(Self.companyOctGz.dropLast(3))])
         #expect(gz.storedName == Self.companyOctGz)
-        #expect(gz.sha256 == (try TestSSHServer.sha256(ofFile: f.server.localPath("/ROOT/expired/" + Self.companyOctGz))))
+        #expect(
+            gz.sha256 == (try TestSSHServer.sha256(ofFile: f.server.localPath("/ROOT/expired/" + Self.companyOctGz))))
         // What the server says was opened: each file once.
-        #expect(f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(), "\(f.server.log)")
+        #expect(
+            f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(),
+            "\(f.server.log)")
 
         let second = try f.expcards(["fetch"])
         #expect(second.status == 0, "\(second)")
         #expect(second.stdout.contains("0 files fetched, \(Self.files.count) already archived"), "\(second)")
-        #expect(f.server.openedFiles.count == Self.files.count, "the second run opened files again: \(f.server.openedFiles)")
+        #expect(
+            f.server.openedFiles.count == Self.files.count, "the second run opened files again: \(f.server.openedFiles)"
+        )
         #expect(try Manifest.load(root: f.archive) == manifest)
     }
 
@@ -131,14 +150,18 @@ struct ProFTPDTests {
         #expect(r.status == 0, "\(r)\n\(f.server.log)")
         #expect(r.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"), "\(r)")
         #expect(f.server.logins == 3, "\(f.server.log)")
-        #expect(f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(), "\(f.server.log)")
+        #expect(
+            f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(),
+            "\(f.server.log)")
         for file in Self.files {
             let path = f.archived(file.archived)
             guard FileManager.default.fileExists(atPath: path) else {
                 Issue.record("\(file.archived) not archived\n\(r)")
                 continue
             }
-            #expect(try sha256Hex(ofFile: path) == (try TestSSHServer.sha256(ofFile: f.server.localPath(file.remote))), "\(file.archived)")
+            #expect(
+                try sha256Hex(ofFile: path) == (try TestSSHServer.sha256(ofFile: f.server.localPath(file.remote))),
+                "\(file.archived)")
         }
         #expect(try f.expcards(["verify"]).status == 0)
     }
@@ -150,7 +173,9 @@ struct ProFTPDTests {
         let r = try f.expcards(["fetch", "--parallel", "3"])
         #expect(r.status == 0, "\(r)\n\(f.server.log)")
         #expect(r.stdout.contains("\(Self.files.count) files fetched, 0 already archived, 0 failed"), "\(r)")
-        #expect(f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(), "\(f.server.log)")
+        #expect(
+            f.server.openedFiles.sorted() == Self.files.map { f.server.remotePath($0.remote) }.sorted(),
+            "\(f.server.log)")
         #expect(try f.expcards(["verify"]).status == 0)
         // The premise: the server did refuse the extra sessions, and expcards said so.
         #expect(f.server.log.contains("Connection refused (MaxClientsPerUser 1)"), "\(f.server.log)")
@@ -161,19 +186,25 @@ struct ProFTPDTests {
         let f = try Fixture()
         let before = try f.expcards(["list", "--format", "json"])
         #expect(before.status == 0, "\(before)\n\(f.server.log)")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [[String: Any]], "\(before)")
+        let rows = try #require(
+            try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [[String: Any]], "\(before)")
         for file in Self.files {
             // Shop paths are relative (`<shop>/expired/...`), resolved from the login directory.
             let row = rows.first { ($0["path"] as? String).map { ("/" + $0).hasSuffix(file.remote) } == true }
             #expect(row?["state"] as? String == "new", "\(file.remote): \(String(describing: row))\n\(before.stdout)")
         }
-        #expect(rows.contains { ($0["path"] as? String)?.hasSuffix("README.txt") == true && $0["state"] as? String == "ignored" }, "\(before.stdout)")
+        #expect(
+            rows.contains {
+                ($0["path"] as? String)?.hasSuffix("README.txt") == true && $0["state"] as? String == "ignored"
+            }, "\(before.stdout)")
         #expect(rows.first { ($0["path"] as? String)?.hasSuffix(Self.shopANov) == true }?["kind"] as? String == "shop")
 
         #expect(try f.expcards(["fetch"]).status == 0)
         let after = try f.expcards(["list"])
         #expect(after.status == 0, "\(after)")
-        #expect(after.stdout.split(separator: "\n").filter { $0.hasPrefix("archived") }.count == Self.files.count, "\(after)")
+        #expect(
+            after.stdout.split(separator: "\n").filter { $0.hasPrefix("archived") }.count == Self.files.count,
+            "\(after)")
 
         let november = try f.expcards(["report", "--as-of", "2026-11-27"])
         #expect(november.status == 0, "\(november)")
@@ -192,13 +223,18 @@ struct ProFTPDTests {
         let names = (0..<4000).map { String(format: "202611.EXP_CARDS.COMPANY-WITH-A-LONG-NAME-%04d.P.csv", $0) }
         for name in names {
             let path = f.server.localPath("/ROOT/expired/" + name)
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CLI.CLIError(description: "cannot write \(path)") }
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CLI.CLIError(description: "cannot write \(path)")
+            }
         }
         let r = try f.expcards(["list", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)\n\(f.server.log.suffix(2000))")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr)")
+        let rows = try #require(
+            try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr)")
         let listed = Set(rows.compactMap { ($0["path"] as? String).map { ($0 as NSString).lastPathComponent } })
-        #expect(listed.isSuperset(of: names), "\(names.count - listed.intersection(names).count) of \(names.count) names missing")
+        #expect(
+            listed.isSuperset(of: names),
+            "\(names.count - listed.intersection(names).count) of \(names.count) names missing")
         #expect(rows.count == names.count + Self.files.count + 1, "\(rows.count) rows")
         #expect(f.server.requestCount("READDIR") > 100, "the listing came in many replies")
     }
@@ -213,8 +249,12 @@ struct ProFTPDTests {
         #expect(!r.stdout.contains(banner.trimmingCharacters(in: .newlines)), "\(r)")
         // The premise: OpenSSH's client shows the banner this server sends.
         let sftp = try CLI.spawn(
-            ["-b", "/dev/null", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(f.server.knownHostsPath)", "-i", f.server.userPrivateKeyPath,
-             "-P", String(f.server.port), "\(f.server.username)@127.0.0.1"], program: "/usr/bin/sftp").wait(timeout: 30)
+            [
+                "-b", "/dev/null", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(f.server.knownHostsPath)", "-i",
+                f.server.userPrivateKeyPath,
+                "-P", String(f.server.port), "\(f.server.username)@127.0.0.1",
+            ], program: "/usr/bin/sftp"
+        ).wait(timeout: 30)
         #expect(sftp.stderr.contains(banner.trimmingCharacters(in: .newlines)), "\(sftp)\n\(f.server.log)")
     }
 
@@ -267,15 +307,18 @@ struct ProFTPDTests {
     /// anything is read.
     @Test func hostKeyIsCheckedAgainstKnownHosts() throws {
         let f = try Fixture()
-        let rsaSHA2 = try #require(try CLI.libssh2Version(), "expcards --version names no libssh2 version")
+        let rsaSHA2 =
+            try #require(try CLI.libssh2Version(), "expcards --version names no libssh2 version")
             .lexicographicallyPrecedes([1, 11]) == false
         for type in TestProFTPDServer.HostKeyType.allCases {
-            let knownHosts = try f.server.writeScratchFile("known_hosts_\(type.rawValue)", try f.server.knownHostsEntries(types: [type]))
+            let knownHosts = try f.server.writeScratchFile(
+                "known_hosts_\(type.rawValue)", try f.server.knownHostsEntries(types: [type]))
             try f.writeConfig(knownHosts: knownHosts)
             let r = try f.expcards(["list", "--verbose"])
             if type == .rsa && !rsaSHA2 {
                 #expect(r.status == 76, "known_hosts with only the RSA key, libssh2 1.10: \(r)")
-                #expect(r.stderr.contains("known_hosts holds only ssh-rsa keys for 127.0.0.1, which libssh2 1.10"), "\(r)")
+                #expect(
+                    r.stderr.contains("known_hosts holds only ssh-rsa keys for 127.0.0.1, which libssh2 1.10"), "\(r)")
                 let weak = try f.expcards(["list", "--verbose", "--insecure-allow-weak-algorithms"])
                 #expect(weak.status == 0, "\(weak)\n\(f.server.log)")
                 #expect(weak.stderr.contains(", host key ssh-rsa, "), "\(weak)")
@@ -286,7 +329,8 @@ struct ProFTPDTests {
         }
         let port = f.server.port
         for type in TestProFTPDServer.HostKeyType.allCases {
-            let changed = try f.server.writeScratchFile("changed_\(type.rawValue)", "[127.0.0.1]:\(port) \(try f.server.unrelatedPublicKey(type))\n")
+            let changed = try f.server.writeScratchFile(
+                "changed_\(type.rawValue)", "[127.0.0.1]:\(port) \(try f.server.unrelatedPublicKey(type))\n")
             try f.writeConfig(knownHosts: changed)
             let mismatch = try f.expcards(["fetch"])
             #expect(mismatch.status == 76, "a changed \(type.algorithm) key: \(mismatch)")
@@ -296,7 +340,8 @@ struct ProFTPDTests {
         let unknown = try f.expcards(["fetch"])
         #expect(unknown.status == 76, "\(unknown)")
         #expect(unknown.stderr.contains("SHA256:"), "the refusal shows the server's fingerprint: \(unknown)")
-        #expect(f.server.openedFiles.isEmpty, "nothing read from a server that was not trusted: \(f.server.openedFiles)")
+        #expect(
+            f.server.openedFiles.isEmpty, "nothing read from a server that was not trusted: \(f.server.openedFiles)")
         #expect(!FileManager.default.fileExists(atPath: f.archived("ROOT/expired/" + Self.companyNov)))
     }
 }
