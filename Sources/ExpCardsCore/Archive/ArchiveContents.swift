@@ -1,7 +1,8 @@
 /// What the archive holds on disk, walked through `ArchiveDirectory` (no link followed), for
 /// `report`, `prune` and `verify`.
 ///
-/// The layout: `<root>/manifest.json`, `<root>/.lock`, and the files under `<root>/<dir>/` or
+/// The layout: `<root>/manifest.json`, `<root>/.lock`, the notification store
+/// `<root>/itn/{notifications.jsonl,.lock}` (`NotificationStore`), and the files under `<root>/<dir>/` or
 /// `<root>/<dir>/<dir>/` (`ArchivePath.relativeDirectory`: `ROOT/expired/<file>`); hidden files
 /// beside them are partial downloads (`.<name>.<version>.part`) or the manifest's temporary file.
 public enum ArchiveContents {
@@ -67,6 +68,14 @@ public enum ArchiveContents {
                         entry.kind = .partial
                     } else {
                         entry.kind = .unknown("a file outside the archive's directories")
+                    }
+                } else if relative == NotificationStore.directoryName {
+                    if name == NotificationStore.fileName || name == NotificationStore.lockName {
+                        entry.kind = .own
+                    } else if name.hasPrefix("." + NotificationStore.fileName + ".tmp-") {
+                        entry.kind = .partial
+                    } else {
+                        entry.kind = .unknown("a file expcards did not write in the notification store")
                     }
                 } else if name.hasPrefix(".") {
                     entry.kind =

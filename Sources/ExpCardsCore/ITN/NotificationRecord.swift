@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+
+/// One line of the store: a notification, when and how it came, and its identity.
+public struct NotificationRecord: Sendable, Hashable {
+    public var notification: TokenNotification
+    /// When expcards received it (`itn serve`) or imported it.
+    public var receivedAt: Timestamp
+    /// The document's own time when it has one, else `receivedAt`: what "latest" orders by.
+    public var notifiedAt: Timestamp
+    /// Whether `notifiedAt` is the document's own (`serverDate`) time.
+    public var timeIsExplicit: Bool
+    public var via: NotificationStore.Via
+    /// Whether its signature was checked and matched.
+    public var signed: Bool
+    /// SHA-256 (hex) of the notification's fields and, when explicit, its time: the same
+    /// notification twice has the same id.
+    public var id: String
+
+    public init(
+        notification: TokenNotification, receivedAt: Timestamp, explicitTime: Timestamp?, via: NotificationStore.Via,
+        signed: Bool
+    ) {
+        self.notification = notification
+        self.receivedAt = receivedAt
+        self.notifiedAt = explicitTime ?? receivedAt
+        self.timeIsExplicit = explicitTime != nil
+        self.via = via
+        self.signed = signed
+        self.id = Self.identity(notification, explicitTime: explicitTime)
+    }
+
+    /// The fields in a fixed order, separated by a byte no field may hold.
+    static func identity(_ n: TokenNotification, explicitTime: Timestamp?) -> String {
+        let parts: [String] = [
+            "itn1", n.merchantLegalId ?? "", n.alias, n.mode.itnMode, n.aliasStatus.rawValue,
+            n.cancellationDate.map { String($0.milliseconds) } ?? "", n.tokenStatus.rawValue, n.method?.rawValue ?? "",
+            n.lastFour ?? "", n.cardExpiry?.description ?? "", n.source?.rawValue ?? "",
+            explicitTime.map { String($0.milliseconds) } ?? "",
+        ]
+        return Hex.encode(Array(SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))))
+    }
+
+    // MARK: The line
+
+    /// The store's line: a JSON object with sorted keys, every key present, and a newline.
+    var line: [UInt8] {
+        let n = notification
+        let fields: [(String, [UInt8])] = [
+            ("alias", JSONWriter.encoded(n.alias)),
+            ("aliasStatus", JSONWriter.encoded(n.aliasStatus.rawValue)),
+            ("cancellationDate", JSONWriter.encoded(n.cancellationDate?.rfc3339)),
+            ("cardExpiry", JSONWriter.encoded(n.cardExpiry?.description)),
+            ("id", JSONWriter.encoded(id)),
+            ("lastFour", JSONWriter.encoded(n.lastFour)),
+            ("merchantLegalId", JSONWriter.encoded(n.merchantLegalId)),
+            ("method", JSONWriter.encoded(n.method?.rawValue)),
+            ("mode", JSONWriter.encoded(n.mode.itnMode)),
+            ("notifiedAt", JSONWriter.encoded(notifiedAt.rfc3339)),
+            ("receivedAt", JSONWriter.encoded(receivedAt.rfc3339)),
+            ("signed", Array(String(signed).utf8)),
+            ("source", JSONWriter.encoded(n.source?.rawValue)),
+            ("timeIsExplicit", Array(String(timeIsExplicit).utf8)),
+            ("tokenStatus", JSONWriter.encoded(n.tokenStatus.rawValue)),
+            ("via", JSONWriter.encoded(via.rawValue)),
+        ]
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(420)
+        for (i, (key, value)) in fields.enumerated() {
+            if i > 0 { out += [UInt8(ascii: ","), UInt8(ascii: " ")] }
+            out += Array("\"\(key)\": ".utf8)
+            out += value
+        }
+        out += [UInt8(ascii: "}"), UInt8(ascii: "\n")]
+        return out
+    }
+
+    /// Reads a line the store wrote, checking that its id matches its content. The error says
+    /// what is wrong, never the line.
+    init(line: ArraySlice<UInt8>) throws(ITNError) {
+        let object: [String: Any]
+        do {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line), options: []) as? [String: Any] else {
+                throw ITNError("not a JSON object")
+            }
+            object = o
+        } catch let e as ITNError {
+            throw e
+        } catch {
+            throw ITNError("not valid JSON")
+        }
+        func text(_ k: String) -> String? { object[k] as? String }
+        func need<T>(_ k: String, _ v: T?) throws(ITNError) -> T {
+            guard let v else { throw ITNError(field: k, "missing or not valid") }
+            return v
+        }
+        var n = TokenNotification(
+            alias: try need("alias", text("alias")),
+            mode: try need("mode", text("mode").flatMap(Environment.init(itnMode:))),
+            aliasStatus: try need("aliasStatus", text("aliasStatus").flatMap(TokenNotification.AliasStatus.init)),
+            tokenStatus: try need("tokenStatus", text("tokenStatus").flatMap(TokenNotification.TokenStatus.init)))
+        n.merchantLegalId = text("merchantLegalId")
+        n.method = text("method").flatMap(TokenNotification.Method.init)
+        n.source = text("source").flatMap(TokenNotification.Source.init)
+        n.lastFour = text("lastFour")
+        n.cardExpiry = text("cardExpiry").flatMap { YearMonth($0) }
+        if let c = text("cancellationDate") {
+            n.cancellationDate = try need("cancellationDate", Timestamp(rfc3339: c))
+        }
+        let received = try need("receivedAt", text("receivedAt").flatMap { Timestamp(rfc3339: $0) })
+        let notified = try need("notifiedAt", text("notifiedAt").flatMap { Timestamp(rfc3339: $0) })
+        let explicit = try need("timeIsExplicit", object["timeIsExplicit"] as? Bool)
+        self.init(
+            notification: n, receivedAt: received, explicitTime: explicit ? notified : nil,
+            via: try need("via", text("via").flatMap(NotificationStore.Via.init)),
+            signed: try need("signed", object["signed"] as? Bool))
+        guard text("id") == id else {
+            throw ITNError(field: "id", "does not match the notification's content (the line was changed)")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import ExpCardsCore
+
+private func temporaryArchive() -> String {
+    let path = NSTemporaryDirectory() + "expcards-itn-\(UUID().uuidString)"
+    mkdir(path, 0o700)
+    return path
+}
+
+private func incoming(
+    _ alias: String = "6af9d54d49794395bafb8a41941399e2", token: String = "ACTIVE", expiryYear: String = "2028",
+    serverDate: String? = nil, at ms: Int64 = 1_000
+) throws -> NotificationStore.Incoming {
+    var changes: [String: Any?] = [
+        "paymentMethodToken": alias, "meansOfPayment.status": token,
+        "card.expiryYear": expiryYear,
+    ]
+    if let serverDate { changes["serverDate"] = serverDate }
+    return NotificationStore.Incoming(
+        envelope: try envelope(guide(changes)), receivedAt: Timestamp(milliseconds: ms), via: .import)
+}
+
+private func records(_ store: NotificationStore) throws -> [NotificationRecord] {
+    var out: [NotificationRecord] = []
+    try store.read { if case .success(let r) = $0 { out.append(r) } }
+    return out
+}
+
+@Suite struct NotificationStoreTests {
+    @Test func appendedRecordsReadBackWithTheirTimesAndPermissions() throws {
+        let root = temporaryArchive()
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        let outcomes = try store.append([try incoming(at: 5_000), try incoming("other", token: "SUSPENDED", at: 6_000)])
+        #expect(outcomes.allSatisfy { if case .stored = $0 { true } else { false } })
+        let back = try records(store)
+        #expect(back.map(\.notification.alias) == ["6af9d54d49794395bafb8a41941399e2", "other"])
+        #expect(back[1].notification.tokenStatus == .suspended)
+        #expect(back[0].receivedAt.milliseconds == 5_000 && back[0].notifiedAt.milliseconds == 5_000)
+        var st = stat()
+        stat(root + "/itn", &st)
+        #expect(st.st_mode & 0o777 == 0o700)
+        stat(root + "/itn/notifications.jsonl", &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+        // Every line is one JSON object ending in a newline.
+        let text = try String(contentsOfFile: root + "/itn/notifications.jsonl", encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 2 && text.hasSuffix("}\n"))
+    }
+
+    @Test func duplicatesAreRecognisedButAStateThatComesBackIsKept() throws {
+        let root = temporaryArchive()
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        let first = try store.append([try incoming(token: "SUSPENDED", at: 1)])
+        // The same notification again, even received later: a duplicate.
+        let again = try store.append([try incoming(token: "SUSPENDED", at: 2)])
+        #expect(again == [.duplicate(id: { if case .stored(let id) = first[0] { id } else { "" } }())])
+        // Reactivated, then suspended again: both kept, in order.
+        _ = try store.append([try incoming(token: "ACTIVE", at: 3), try incoming(token: "SUSPENDED", at: 4)])
+        #expect(try records(store).map(\.notification.tokenStatus) == [.suspended, .active, .suspended])
+        // With their own time, the same notification imported twice is a duplicate, whatever came between.
+        let dated = try incoming("dated", serverDate: "2026-11-03T10:00:00Z")
+        let other = try incoming("dated", token: "DELETED", serverDate: "2026-11-04T10:00:00Z")
+        #expect(try store.append([dated, other]).count { if case .stored = $0 { true } else { false } } == 2)
+        #expect(try store.append([dated, other]).allSatisfy { if case .duplicate = $0 { true } else { false } })
+        // A second store object (another process) sees what the first wrote.
+        let second = try #require(try NotificationStore.open(archiveRoot: root, create: false))
+        #expect(
+            try second.append([try incoming(token: "SUSPENDED", at: 9)]).first.map {
+                if case .duplicate = $0 { true } else { false }
+            } == true)
+    }
+
+    @Test func theLatestIsByTheNotificationsTimeNotTheLineOrder() throws {
+        let root = temporaryArchive()
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        _ = try store.append([
+            try incoming("a", token: "SUSPENDED", serverDate: "2026-11-05T00:00:00Z"),
+            try incoming("a", token: "ACTIVE", serverDate: "2026-11-04T00:00:00Z"),
+        ])
+        let (latest, problems) = try store.latest(for: .production)
+        #expect(problems.isEmpty)
+        #expect(latest["a"]?.notification.tokenStatus == .suspended)
+        #expect(try store.latest(for: .test).latest.isEmpty)
+    }
+
+    @Test func anUnterminatedLastLineIsCutOffBeforeTheNextAppendAndChangedLinesAreProblems() throws {
+        let root = temporaryArchive()
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        _ = try store.append([try incoming("a")])
+        let path = root + "/itn/notifications.jsonl"
+        let fd = open(path, O_WRONLY | O_APPEND)
+        _ = "{\"alias\": \"half".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #expect(try store.read { _ in } == 15)
+        _ = try NotificationStore.open(archiveRoot: root, create: false)!.append([try incoming("b")])
+        #expect(try records(store).map(\.notification.alias) == ["a", "b"])
+        // A line edited by hand no longer matches its id.
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"lastFour\": \"0114\"", with: "\"lastFour\": \"9999\"")
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        var problems: [NotificationStore.Problem] = []
+        try store.read { if case .failure(let p) = $0 { problems.append(p) } }
+        #expect(problems.map(\.line) == [1, 2])
+        #expect(problems.first?.reason.contains("does not match") == true)
+    }
+
+    @Test func aLinkInPlaceOfTheStoreIsRefused() throws {
+        let root = temporaryArchive()
+        mkdir(root + "/itn", 0o700)
+        symlink("/etc/passwd", root + "/itn/notifications.jsonl")
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        #expect(throws: ArchiveError.symlink(path: root + "/itn/notifications.jsonl")) {
+            try store.append([try incoming()])
+        }
+        unlink(root + "/itn/.lock")
+        unlink(root + "/itn/notifications.jsonl")
+        rmdir(root + "/itn")
+        symlink("/tmp", root + "/itn")
+        #expect(throws: ArchiveError.self) { try NotificationStore.open(archiveRoot: root, create: true) }
+    }
+
+    @Test func concurrentWritersFromSeveralStoreObjectsLoseNothing() throws {
+        let root = temporaryArchive()
+        _ = try NotificationStore.open(archiveRoot: root, create: true)
+        let threads = 8
+        let perThread = 50
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let store = try! NotificationStore.open(archiveRoot: root, create: false)!
+            for i in 0..<perThread {
+                _ = try! store.append([try! incoming("t\(t)-\(i)")])
+            }
+        }
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: false))
+        let aliases = Set(try records(store).map(\.notification.alias))
+        #expect(aliases.count == threads * perThread)
+    }
+}
