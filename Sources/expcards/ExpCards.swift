@@ -17,7 +17,9 @@ struct ExpCards: AsyncParsableCommand {
             """,
         // The libssh2 loaded at run time decides which servers the binary can talk to (1.10 or 1.11).
         version: "0.1.0 (libssh2 \(LibSSH2.version))",
-        subcommands: [Run.self, Fetch.self, List.self, Report.self, Check.self, Verify.self, Prune.self, Config.self]
+        subcommands: [
+            Run.self, Fetch.self, List.self, Report.self, Check.self, Verify.self, Prune.self, Config.self, ITN.self,
+        ]
     )
 
     static func main() async {

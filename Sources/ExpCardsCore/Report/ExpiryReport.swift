@@ -91,6 +91,9 @@ public struct ExpiryReport: Sendable {
     public var summary: [ExpiryStatus: StatusSummary] = [:]
     /// Report-level warnings (disagreements between files, unknown schedules), capped.
     public var warnings: [ReportWarning] = []
+    /// The network's notifications (ITN) reconciled with the files; nil with `--no-itn` or
+    /// when the archive has no notification store.
+    public var network: NetworkReconciliation?
 
     public init(options: Options) { self.options = options }
 

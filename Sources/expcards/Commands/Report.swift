@@ -112,8 +112,9 @@ struct ReportRunner {
             m.headline = headline
             mail = m
         }
-        let report = ReportBuilder.build(
+        var report = ReportBuilder.build(
             selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open, size: size)
+        if !options.noITN { report.network = reconcile(report) }
         if var m = mail {
             m.rebuildCommand = rebuildCommand(report, archive: files.isEmpty)
             mail = m
@@ -144,6 +145,23 @@ struct ReportRunner {
     }
 
     /// The command that writes this report's CSV again, for a mail whose attachment is too large.
+    /// The report seen through the archive's ITN store, when it has one; a store that cannot be
+    /// read is said on stderr and the files are reported alone.
+    func reconcile(_ report: ExpiryReport) -> NetworkReconciliation? {
+        let environment = report.environment ?? .production
+        do {
+            guard let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: false) else {
+                return nil
+            }
+            let (latest, problems) = try store.latest(for: environment)
+            for p in problems.prefix(10) { logger.warning("\(p)") }
+            return NetworkReconciliation(report: report, latest: latest, source: store.path, problems: problems)
+        } catch {
+            logger.error("the network's notifications are left out of this report: \(error)")
+            return nil
+        }
+    }
+
     func rebuildCommand(_ report: ExpiryReport, archive: Bool) -> String {
         var words = ["expcards", "report", "--format", "csv"]
         if options.csvDialect == .excelFR { words += ["--csv-dialect", "excel-fr"] }

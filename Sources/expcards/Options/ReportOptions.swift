@@ -54,6 +54,11 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Reduce names to initials and e-mails to their first letter and domain.")
     var mask = false
 
+    @Flag(
+        name: .customLong("no-itn"),
+        help: "Ignore the network's notifications (the archive's ITN store): report the files alone.")
+    var noITN = false
+
     @Option(
         name: .customLong("mail-from"),
         help: ArgumentHelp(

@@ -19,7 +19,7 @@ enum Failure {
             case .locked: return .tempFail
             case .sizeMismatch: return .unavailable
             }
-        case is Settings.Error: return .config
+        case is Settings.Error, is ITNKeyFile.Unsafe: return .config
         case let e as ExitCode: return e
         default: return .software
         }

@@ -25,6 +25,8 @@ public enum JSONReport {
         let w = JSONWriter(flush: output)
         let store = r.store
         let statuses = ExpiryStatus.allCases.map { JSONWriter.encoded($0.rawValue) }
+        let actionNames = Dictionary(
+            uniqueKeysWithValues: NetworkReconciliation.Action.allCases.map { ($0, JSONWriter.encoded($0.rawValue)) })
         let shopSets = store.shopSets.map { set -> [UInt8] in
             var bytes: [UInt8] = []
             let sw = JSONWriter(flushAt: Int.max / 2) { bytes += $0 }
@@ -40,7 +42,17 @@ public enum JSONReport {
             w.out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: i)
             let id = Int(idU)
             let a = store.aliases[id]
-            w.raw(i == 0 ? "\n    {\"alias\": " : ",\n    {\"alias\": ")
+            let (record, action) =
+                r.network?.entry(alias: id)
+                ?? (
+                    nil,
+                    NetworkReconciliation.action(
+                        status: store.status(id), expiry: .init(daysSinceEpoch: Int(a.expiry)),
+                        subscriptions: max(Int(a.subscriptions), Int(a.recurrences)), latest: nil)
+                )
+            w.raw(i == 0 ? "\n    {\"action\": " : ",\n    {\"action\": ")
+            w.raw(bytes: actionNames[action]!)
+            w.raw(", \"alias\": ")
             store.withAlias(id) { w.string(bytes: $0) }
             w.raw(", \"amountAtRisk\": ")
             switch store.aliasAmounts.spread(alias: id) {
@@ -59,6 +71,8 @@ public enum JSONReport {
             w.day(days: a.expiry)
             w.raw(", \"name\": ")
             if mask { w.string(Masking.name(store.name(id))) } else { store.withName(id) { w.string(bytes: $0) } }
+            w.raw(", \"network\": ")
+            if let record { w.notification(record, alias: false) } else { w.raw("null") }
             w.raw(", \"recurrences\": ")
             if a.recurrences < 0 { w.raw("null") } else { w.int(a.recurrences) }
             w.raw(", \"shops\": ")
@@ -141,6 +155,10 @@ public enum JSONReport {
         w.raw("  ")
         w.key("month")
         w.string(r.month?.description)
+        w.raw(",\n")
+        w.raw("  ")
+        w.key("network")
+        writeNetwork(r.network, to: w)
         w.raw(",\n")
         w.raw("  ")
         w.key("subscriptions")
@@ -232,5 +250,88 @@ public enum JSONReport {
         w.raw(r.warnings.isEmpty ? "]\n" : "\n  ]\n")
         w.raw("}\n")
         w.finish()
+    }
+
+    /// The reconciliation's totals and the aliases absent from the files: `null` without one.
+    private static func writeNetwork(_ network: NetworkReconciliation?, to w: JSONWriter) {
+        guard let n = network else { return w.raw("null") }
+        w.raw("{\n    ")
+        w.key("absent")
+        w.raw("[")
+        for (i, record) in n.absent.enumerated() {
+            w.raw(i == 0 ? "\n      " : ",\n      ")
+            w.notification(record, alias: true)
+        }
+        w.raw(n.absent.isEmpty ? "],\n    " : "\n    ],\n    ")
+        w.key("actions")
+        w.raw("{")
+        for (i, status) in ExpiryStatus.allCases.enumerated() {
+            if i > 0 { w.raw(", ") }
+            w.string(status.rawValue)
+            w.raw(": {")
+            for (j, action) in NetworkReconciliation.Action.allCases.sorted(by: { $0.rawValue < $1.rawValue })
+                .enumerated()
+            {
+                if j > 0 { w.raw(", ") }
+                w.string(action.rawValue)
+                w.raw(": ")
+                w.int(n.count(status, action))
+            }
+            w.raw("}")
+        }
+        w.raw("},\n    ")
+        w.key("amountAtRiskRemovedByRenewals")
+        w.raw("{")
+        for (i, status) in ExpiryStatus.allCases.enumerated() {
+            if i > 0 { w.raw(", ") }
+            w.string(status.rawValue)
+            w.raw(": ")
+            w.amounts(n.amountRemoved[status] ?? [:])
+        }
+        w.raw("},\n    ")
+        w.key("problems")
+        w.strings(n.problems.map(\.description))
+        w.raw(",\n    ")
+        w.key("since")
+        w.day(n.since)
+        w.raw(",\n    ")
+        w.key("store")
+        w.string(n.source)
+        w.raw("\n  }")
+    }
+}
+
+extension JSONWriter {
+    /// `{aliasStatus, cardExpiry, lastFour, method, notifiedAt, source, tokenStatus}`, with the
+    /// alias first when `alias`.
+    func notification(_ record: NotificationRecord, alias: Bool) {
+        let n = record.notification
+        raw("{")
+        if alias {
+            key("alias")
+            string(n.alias)
+            raw(", ")
+        }
+        key("aliasStatus")
+        string(n.aliasStatus.rawValue)
+        raw(", ")
+        key("cardExpiry")
+        string(n.cardExpiry?.description)
+        raw(", ")
+        key("lastFour")
+        string(n.lastFour)
+        raw(", ")
+        key("method")
+        string(n.method?.rawValue)
+        raw(", ")
+        key("notifiedAt")
+        string(record.notifiedAt.rfc3339)
+        raw(", ")
+        key("source")
+        string(n.source?.rawValue)
+        raw(", ")
+        key("tokenStatus")
+        string(n.tokenStatus.rawValue)
+        raw("}")
     }
 }

@@ -56,6 +56,7 @@ struct TextReportWriter {
         verdict()
         title()
         summary()
+        networkSection()
         for status in ExpiryStatus.allCases { aliasSection(status) }
         subscriptionSection()
         fileSection()
