@@ -94,7 +94,33 @@ public enum Verifier {
                         detail: "\(entry.size) bytes, modified \(iso8601UTC(epochSeconds: entry.mtime))"))
             }
         }
+        try verifyNotifications(archive, report)
         return summary
+    }
+
+    /// The notification store: every line a valid record whose id matches its content.
+    private static func verifyNotifications(
+        _ archive: ArchiveDirectory, _ report: (Finding) -> Void
+    )
+        throws(ArchiveError)
+    {
+        guard let store = try NotificationStore.open(archive: archive, create: false) else { return }
+        var count = 0
+        var problems: [NotificationStore.Problem] = []
+        let tail = try store.read { result in
+            switch result {
+            case .success: count += 1
+            case .failure(let p): problems.append(p)
+            }
+        }
+        for p in problems { report(Finding(status: .changed, path: store.path, detail: "line \(p.line): \(p.reason)")) }
+        if tail > 0 {
+            report(
+                Finding(
+                    status: .partial, path: store.path,
+                    detail: "an unfinished last line of \(tail) bytes (a write cut short, never acknowledged)"))
+        }
+        if problems.isEmpty { report(Finding(status: .ok, path: store.path, detail: "\(count) notifications")) }
     }
 
     private static func refusal(_ error: ArchiveError) -> String {

@@ -9,8 +9,9 @@ struct Prune: AsyncParsableCommand {
             For data-retention rules on cardholder data: deletes the archived files (and their \
             earlier versions, partial downloads and manifest entries) whose month is more than \
             MONTHS months before the current month, and every partial download left for more \
-            than a day. Each deletion is printed as it happens, and the manifest is updated \
-            before each one. Nothing is ever deleted otherwise.
+            than a day; and the network notifications (the ITN store) dated before that month. \
+            Each deletion is printed as it happens, and the manifest is updated before each one. \
+            Nothing is ever deleted otherwise.
 
             Exit status: 0; 74 when a file cannot be deleted or the archive holds a symbolic \
             link; 75 when another run holds the lock; 78 when the archive directory is not safe.
@@ -57,12 +58,26 @@ struct Prune: AsyncParsableCommand {
             } else {
                 count = try pruner.run { Output.stdout(line("deleted ", $0)) }
             }
+            let notifications = try pruneNotifications(root, cutoff: cutoff)
             let verb = count == 1 ? (dryRun ? "would be" : "was") : (dryRun ? "would be" : "were")
             Output.stdout(
                 "\(count) file\(count == 1 ? "" : "s") \(verb) deleted"
                     + " (months before \(cutoff), and partial files left for more than a day)\n")
+            if let notifications {
+                Output.stdout(
+                    "\(notifications.count) network notification\(notifications.count == 1 ? "" : "s") of months before \(cutoff) "
+                        + (dryRun ? "would be" : notifications.count == 1 ? "was" : "were")
+                        + " deleted from \(notifications.path)\n")
+            }
         } catch {
             throw Failure.reported(error)
         }
+    }
+
+    /// The ITN store's notifications of the pruned months, when there is a store.
+    private func pruneNotifications(_ root: ArchiveDirectory, cutoff: YearMonth) throws -> (count: Int, path: String)? {
+        guard let store = try NotificationStore.open(archive: root, create: false) else { return nil }
+        let start = Timestamp(milliseconds: Int64(cutoff.firstDay.daysSinceEpoch) * 86_400_000)
+        return (try store.prune(before: start, dryRun: dryRun), store.path)
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `itn import` and `report` against the store, through the built binary.
+@Suite struct ITNImportTests {
+    static func notification(
+        _ alias: String, token: String = "ACTIVE", aliasStatus: String = "ACTIVE", expiry: (String, String)? = nil,
+        serverDate: String? = nil
+    ) -> String {
+        var card = #""lastFour": "0114""#
+        if let (m, y) = expiry { card += #", "expiryMonth": "\#(m)", "expiryYear": "\#(y)""# }
+        let date = serverDate.map { #", "serverDate": "\#($0)""# } ?? ""
+        return
+            #"{"paymentMethodToken": "\#(alias)", "mode": "PRODUCTION", "paymentMethodTokenStatus": "\#(aliasStatus)", "meansOfPayment": {"status": "\#(token)", "method": "VISA"}, "card": {\#(card)}, "source": "ISSUER"\#(date)}"#
+    }
+
+    @Test func goodLinesAreImportedBadOnesNamedAndTheReportReconciles() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let archive = dir + "/archive"
+        let lines = [
+            Self.notification("AAAA1", expiry: ("09", "2029"), serverDate: "2026-11-20T10:00:00Z"),
+            "",
+            #"{"paymentMethodToken": "BBBB2", "mode": "PRODUCTION"}"#,
+            Self.notification("BBBB2", token: "SUSPENDED", serverDate: "2026-11-21T10:00:00Z"),
+            "kr-answer=%7B%7D&kr-hash=00",
+            Self.notification("GONE9", token: "DELETED", serverDate: "2026-11-22T10:00:00Z"),
+            Self.notification("AAAA1", expiry: ("09", "2029"), serverDate: "2026-11-20T10:00:00Z"),
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: dir + "/saved.jsonl", atomically: true, encoding: .utf8)
+        let imported = try CLI.run(["itn", "import", "--archive", archive, dir + "/saved.jsonl"])
+        #expect(imported.status == 65, "\(imported)")
+        #expect(
+            imported.stderr.contains("saved.jsonl:3: meansOfPayment.status: missing")
+                || imported.stderr.contains("saved.jsonl:3: paymentMethodTokenStatus: missing"), "\(imported)")
+        #expect(imported.stderr.contains("saved.jsonl:5: paymentMethodToken: missing"), "\(imported)")
+        #expect(imported.stderr.contains("3 stored, 1 duplicate, 2 refused"), "\(imported)")
+        var st = stat()
+        stat(archive + "/itn/notifications.jsonl", &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+
+        // Again: everything is a duplicate now.
+        let again = try CLI.run(["itn", "import", "--archive", archive, dir + "/saved.jsonl"])
+        #expect(again.stderr.contains("0 stored, 4 duplicates, 2 refused"), "\(again)")
+
+        let file = dir + "/202612.EXP_CARDS.ENS.P.csv"
+        try Samples.company(
+            month: "202612", aliases: [("AAAA1", "20261231"), ("BBBB2", "20270331"), ("CCCC3", "20261231")]
+        )
+        .write(toFile: file, atomically: true, encoding: .utf8)
+        let json = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", "--format", "json", file])
+        #expect(json.status == 0, "\(json)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let aliases = Dictionary(
+            uniqueKeysWithValues: (object["aliases"] as! [[String: Any]]).map { ($0["alias"] as! String, $0) })
+        #expect(aliases["AAAA1"]?["action"] as? String == "renewed")
+        #expect((aliases["AAAA1"]?["network"] as? [String: Any])?["cardExpiry"] as? String == "2029-09")
+        #expect(aliases["BBBB2"]?["action"] as? String == "contact")
+        #expect(aliases["CCCC3"]?["action"] as? String == "contact")
+        #expect(aliases["CCCC3"]?["network"] is NSNull)
+        let network = try #require(object["network"] as? [String: Any])
+        #expect((network["absent"] as? [[String: Any]])?.map { $0["alias"] as? String } == ["GONE9"])
+
+        let text = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", file])
+        #expect(text.stdout.contains("Renewed by the network: no action"), "\(text)")
+        let ignored = try CLI.run([
+            "report", "--archive", archive, "--as-of", "2026-12-01", "--no-itn", "--format", "json", file,
+        ])
+        let plain = try JSONSerialization.jsonObject(with: Data(ignored.stdout.utf8)) as! [String: Any]
+        #expect(plain["network"] is NSNull)
+
+        // verify reads the store; a changed line is a difference.
+        #expect(
+            try CLI.run(["verify", "--archive", archive]).stdout.contains(
+                "OK      \(archive)/itn/notifications.jsonl: 3 notifications"))
+        let store = archive + "/itn/notifications.jsonl"
+        let edited = try String(contentsOfFile: store, encoding: .utf8).replacingOccurrences(
+            of: "SUSPENDED", with: "ACTIVE")
+        try edited.write(toFile: store, atomically: false, encoding: .utf8)
+        let verify = try CLI.run(["verify", "--archive", archive])
+        #expect(verify.status == 65 && verify.stdout.contains("CHANGED"), "\(verify)")
+    }
+
+    @Test func aKeyFileMakesUnsignedAndMismatchingLinesRefused() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = "shop-key-123"
+        try (key + "\n").write(toFile: dir + "/key", atomically: true, encoding: .utf8)
+        chmod(dir + "/key", 0o644)
+        let json = Self.notification("AAAA1")
+        try (json + "\n").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let loose = try CLI.run([
+            "itn", "import", "--archive", dir + "/a", "--hmac-key-file", dir + "/key", dir + "/in",
+        ])
+        #expect(loose.status == 78 && loose.stderr.contains("chmod 600"), "\(loose)")
+        chmod(dir + "/key", 0o600)
+        let unsigned = try CLI.run([
+            "itn", "import", "--archive", dir + "/a", "--hmac-key-file", dir + "/key", dir + "/in",
+        ])
+        #expect(unsigned.status == 65 && unsigned.stderr.contains("kr-hash: missing"), "\(unsigned)")
+        #expect(!unsigned.stderr.contains(key))
+        let good = try hmac(json, key: key)
+        let forms = [
+            "kr-answer=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! + "&kr-hash=" + good
+                + "&kr-hash-algorithm=sha256_hmac&kr-answer-type=V4",
+            "kr-answer=" + json.replacingOccurrences(of: "0114", with: "0115").addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics)!
+                + "&kr-hash=" + good + "&kr-hash-algorithm=sha256_hmac",
+        ]
+        try (forms.joined(separator: "\n") + "\n").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let signed = try CLI.run([
+            "itn", "import", "--archive", dir + "/a", "--hmac-key-file", dir + "/key", dir + "/in",
+        ])
+        #expect(signed.status == 65, "\(signed)")
+        #expect(signed.stderr.contains("in:2: kr-hash: does not match"), "\(signed)")
+        #expect(signed.stderr.contains("1 stored, 0 duplicates, 1 refused"), "\(signed)")
+        #expect(!signed.stderr.contains(key))
+    }
+
+    /// HMAC-SHA-256 in hex, by openssl (an implementation other than the one under test).
+    func hmac(_ text: String, key: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["dgst", "-sha256", "-hmac", key, "-hex"]
+        let input = Pipe()
+        let output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        try p.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).split(separator: " ").last!).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+    }
+}
