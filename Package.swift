@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // Module maps only: the C libraries come from the system (Debian's -dev packages).
@@ -40,12 +41,22 @@ let package = Package(
             name: "ExpCardsCore",
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The ITN endpoint: HTTP (Hummingbird) in front of the core's notification store; knows
+        // nothing of SSH, and the core knows nothing of HTTP.
+        .target(
+            name: "ITNServer",
+            dependencies: [
+                "ExpCardsCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The thin command-line front end.
         .executableTarget(
             name: "expcards",
             dependencies: [
                 "ExpCardsCore",
                 "SFTP",
+                "ITNServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),

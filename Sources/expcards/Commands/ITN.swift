@@ -11,6 +11,6 @@ struct ITN: AsyncParsableCommand {
             (itn/notifications.jsonl), they let 'report' tell the cards the network renewed \
             (no call needed) from those to contact. See expcards(1), ITN NOTIFICATIONS.
             """,
-        subcommands: [ITNImport.self]
+        subcommands: [ITNServe.self, ITNImport.self]
     )
 }

@@ -40,6 +40,11 @@ struct DiagnosticsHandler: LogHandler {
         case .warning: prefix = "expcards: warning: "
         case .error, .critical: prefix = "expcards: error: "
         }
-        Output.stderr(prefix + "\(event.message)\n")
+        // Structured fields (the ITN endpoint's request lines), as key=value after the message.
+        let fields = metadata.merging(event.metadata ?? [:]) { $1 }
+        let suffix =
+            fields.isEmpty
+            ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        Output.stderr(prefix + "\(event.message)" + suffix + "\n")
     }
 }

@@ -1,0 +1,150 @@
+import Dispatch
+import ExpCardsCore
+import Hummingbird
+import Logging
+
+/// The HTTP endpoint the platform posts its ITN notifications to (behind the merchant's TLS
+/// reverse proxy): `POST /` or `POST /itn`, and `GET /health`.
+///
+/// Each accepted notification is appended to the store, which fsyncs, before the answer is
+/// sent: a 200 means the notification is on disk. Malformed input gets a 400 with the reason,
+/// a failed signature a 401, a body over `ITNEnvelope.maximumSize` a 413. The platform does not
+/// retry, so every answer is final; the log line of each request says what became of it.
+public struct ITNEndpoint: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// When set, every notification must be a form whose kr-hash matches it.
+        public var hmacKey: [UInt8]?
+
+        public init(host: String, port: Int, hmacKey: [UInt8]?) {
+            self.host = host
+            self.port = port
+            self.hmacKey = hmacKey
+        }
+    }
+
+    let configuration: Configuration
+    let store: NotificationStore
+    let logger: Logger
+    /// The store's append is blocking file I/O with an fsync: it runs here, never on an event loop.
+    let writer = DispatchQueue(label: "expcards.itn.store")
+
+    public init(configuration: Configuration, store: NotificationStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and returns.
+    /// `onListening` is called with the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+        let router = Router()
+        router.get("/health") { _, _ -> Response in
+            Self.answer(.ok, #"{"status": "ok"}"#)
+        }
+        for path in ["/", "/itn"] {
+            router.post(RouterPath(path)) { request, context -> Response in
+                try await self.receive(request, context: context)
+            }
+            for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var r = Self.answer(.methodNotAllowed, #"{"error": "POST only"}"#)
+                    r.headers[.allow] = "POST"
+                    return r
+                }
+            }
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: quiet)
+        try await app.runService()
+    }
+
+    func receive(_ request: Request, context: some RequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        var log = logger
+        log[metadataKey: "path"] = "\(request.uri.path)"
+        func done(_ status: HTTPResponse.Status, _ outcome: String, alias: String? = nil, _ body: String) -> Response {
+            var metadata: Logger.Metadata = [
+                "status": "\(status.code)", "outcome": "\(outcome)",
+                "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+            ]
+            if let alias { metadata["alias"] = "\(Self.masked(alias))" }
+            log.notice("POST notification", metadata: metadata)
+            return Self.answer(status, body)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: ITNEnvelope.maximumSize)
+        } catch {
+            return done(
+                .contentTooLarge, "too large", #"{"error": "the body is over \#(ITNEnvelope.maximumSize) bytes"}"#)
+        }
+        let bytes = Array(buffer.readableBytesView)
+        let envelope: ITNEnvelope
+        do {
+            envelope = try ITNEnvelope.parse(bytes, contentType: request.headers[.contentType])
+        } catch {
+            return done(.badRequest, "refused", Self.errorBody(error.description))
+        }
+        let alias = envelope.notification.alias
+        if let key = configuration.hmacKey, !envelope.signatureMatches(key: key) {
+            return done(
+                .unauthorized, "bad signature", alias: alias,
+                Self.errorBody(envelope.isSigned ? "kr-hash does not match" : "unsigned: a kr-hash is required"))
+        }
+        let incoming = NotificationStore.Incoming(
+            envelope: envelope, receivedAt: .now(), via: .serve, signed: configuration.hmacKey != nil)
+        let outcome: NotificationStore.Outcome
+        do {
+            outcome = try await append(incoming)
+        } catch {
+            log.error("cannot store a notification: \(error)")
+            return done(.serviceUnavailable, "not stored", alias: alias, #"{"error": "not stored"}"#)
+        }
+        switch outcome {
+        case .stored(let id): return done(.ok, "stored", alias: alias, #"{"status": "stored", "id": "\#(id)"}"#)
+        case .duplicate(let id):
+            return done(.ok, "duplicate", alias: alias, #"{"status": "duplicate", "id": "\#(id)"}"#)
+        }
+    }
+
+    private func append(_ incoming: NotificationStore.Incoming) async throws -> NotificationStore.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            writer.async { [store] in
+                do {
+                    continuation.resume(returning: try store.append([incoming])[0])
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    static func answer(_ status: HTTPResponse.Status, _ json: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: json + "\n")))
+    }
+
+    static func errorBody(_ reason: String) -> String {
+        var escaped = ""
+        for scalar in reason.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value > 0x7E: escaped += "?"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return #"{"error": "\#(escaped)"}"#
+    }
+
+    /// An alias in a log line: its first four characters, enough to tell lines apart.
+    static func masked(_ alias: String) -> String { String(alias.prefix(4)) + "…" }
+}
