@@ -12,7 +12,8 @@
 # Knobs (environment):
 #   BENCH_REPEATS=3            runs per tool and case (median kept)
 #   BENCH_LATENCY_REPEATS=     runs per tool for the slow latency cases (default: REPEATS)
-#   BENCH_CASES="parse rules big many latency"   subset of the cases
+#   BENCH_CASES="parse rules itn big many latency"   subset of the cases
+#   BENCH_ITN_LINES=1000000    notifications in the itn import case
 #   BENCH_RULE_LINES=20000     subscriptions in each file of the rules case
 #   BENCH_SHOP_LINES=1000000 BENCH_COMPANY_LINES=2000000 BENCH_BIG_BYTES=268435456
 #   BENCH_SHOPS=200 BENCH_SHOP_FILE_LINES=1000 BENCH_DELAY_MS=10
@@ -28,7 +29,7 @@ ROOT=$(dirname "$HERE")
 PY=/usr/bin/python3
 REPEATS=${BENCH_REPEATS:-3}
 LREPEATS=${BENCH_LATENCY_REPEATS:-$REPEATS}
-CASES=${BENCH_CASES:-parse rules big many latency}
+CASES=${BENCH_CASES:-parse rules itn big many latency}
 RULE_LINES=${BENCH_RULE_LINES:-20000}
 SHOP_LINES=${BENCH_SHOP_LINES:-1000000}
 COMPANY_LINES=${BENCH_COMPANY_LINES:-2000000}
@@ -210,6 +211,35 @@ case " $CASES " in *" rules "*)
             "expcards report, plain monthly rules|\"\$BIN\" report --as-of \$AS_OF \"\$PLAIN_RULES\" >/dev/null|0,65||" \
             "expcards report, crafted rules|\"\$BIN\" report --as-of \$AS_OF \"\$CRAFTED_RULES\" >/dev/null|0,65||"
         rm -rf "$DATA/rules-plain" "$DATA/rules-crafted"
+    fi
+;; esac
+
+# --- 1c. importing ITN notifications (issue 16) -------------------------------------------
+# One file of ITN_LINES notifications (one JSON document per line, all different aliases, as a
+# merchant's own endpoint would have logged them) into a fresh archive each round: validation,
+# duplicate index, one fsync per batch of 4096. Beside it, the floor a script would give: Python
+# reading each line with json.loads and appending it to a file, with no validation.
+ITN_LINES=${BENCH_ITN_LINES:-1000000}
+case " $CASES " in *" itn "*)
+    if over_budget; then note "budget spent: itn case skipped"; else
+        ITN_FILE=$DATA/itn-notifications.jsonl
+        "$PY" - "$ITN_FILE" "$ITN_LINES" <<'PY' || die "generator failed"
+import json, sys
+statuses = ["ACTIVE", "ACTIVE", "ACTIVE", "SUSPENDED", "DELETED"]
+with open(sys.argv[1], "w") as out:
+    for i in range(int(sys.argv[2])):
+        n = {"merchantLegalId": "45251785700028", "paymentMethodToken": "%032x" % (i * 2654435761 % (1 << 128)),
+             "mode": "PRODUCTION", "paymentMethodTokenStatus": "ACTIVE",
+             "meansOfPayment": {"status": statuses[i % 5], "method": "VISA" if i % 2 else "MASTERCARD"},
+             "card": {"lastFour": "%04d" % (i % 10000), "expiryMonth": "%02d" % (i % 12 + 1), "expiryYear": str(2026 + i % 5)},
+             "source": "ISSUER"}
+        out.write(json.dumps(n) + "\n")
+PY
+        export ITN_FILE ITN_ARCHIVE=$DATA/itn-archive ITN_COPY=$DATA/itn-copy.jsonl
+        measure "itn import ($ITN_LINES notifications)" "$(stat -c %s "$ITN_FILE")" "$REPEATS" \
+            "expcards itn import|\"\$BIN\" itn import --archive \"\$ITN_ARCHIVE\" \"\$ITN_FILE\" 2>/dev/null|0|rm -rf \"\$ITN_ARCHIVE\"; mkdir -m 700 \"\$ITN_ARCHIVE\"|test \$(wc -l < \"\$ITN_ARCHIVE/itn/notifications.jsonl\") -eq $ITN_LINES" \
+            "python3 json.loads + append (bench/itn_floor.py, no validation)|\"\$PY\" \"\$HERE/itn_floor.py\" \"\$ITN_FILE\" \"\$ITN_COPY\"|0|rm -f \"\$ITN_COPY\"|"
+        rm -rf "$ITN_FILE" "$DATA/itn-archive" "$DATA/itn-copy.jsonl"
     fi
 ;; esac
 

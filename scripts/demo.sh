@@ -90,6 +90,55 @@ if [ "$status" -eq 0 ] || [ "$status" -eq 65 ]; then
 fi
 echo >&2
 
+# The network's notifications (ITN): `itn serve` on a free loopback port, four notifications
+# posted with curl (a renewal, a suspension, a cancelled alias with subscriptions, and a closed
+# account not in the month's files), then the report's network section.
+if { [ "$status" -eq 0 ] || [ "$status" -eq 65 ]; } && command -v curl >/dev/null 2>&1; then
+    "$bin" itn serve --config "$CONFIG" --listen 127.0.0.1:0 2>"$work/itn.err" &
+    itn_pid=$!
+    itn_port=""
+    for _ in $(seq 1 100); do
+        itn_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/itn.err")
+        [ -n "$itn_port" ] && break
+        sleep 0.1
+    done
+    if [ -n "$itn_port" ]; then
+        say "expcards itn serve listens on 127.0.0.1:$itn_port; posting four notifications with curl"
+        # Aliases of the report: the first two expiring ones and the first one with subscriptions.
+        "$bin" report --config "$CONFIG" --no-itn --format json 2>/dev/null >"$work/plain.json" || true
+        "$python" - "$work/plain.json" "$work/itn" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+aliases = [a for a in report["aliases"] if a["status"] in ("expired", "expiring")]
+with_subs = [a for a in aliases if a["subscriptions"] > 0]
+picks = {"renewed": aliases[0], "suspended": aliases[1], "cancelled": with_subs[-1]}
+def notification(alias, token="ACTIVE", status="ACTIVE", year="2030", **extra):
+    n = {"merchantLegalId": "45251785700028", "paymentMethodToken": alias, "mode": "PRODUCTION",
+         "paymentMethodTokenStatus": status, "meansOfPayment": {"status": token, "method": "VISA"},
+         "card": {"lastFour": "0114", "expiryMonth": "09", "expiryYear": year}, "source": "ISSUER"}
+    n.update(extra)
+    return n
+bodies = [notification(picks["renewed"]["alias"]),
+          notification(picks["suspended"]["alias"], token="SUSPENDED", year="2026"),
+          notification(picks["cancelled"]["alias"], status="CANCELLED", cancellationDate="2026-11-20T10:00:00+01:00"),
+          notification("demo0closed0account0alias00001", token="DELETED", year="2027")]
+for i, body in enumerate(bodies):
+    open("%s-%d.json" % (sys.argv[2], i), "w").write(json.dumps(body))
+PY
+        for f in "$work"/itn-*.json; do
+            curl -s --max-time 10 -H 'Content-Type: application/json' --data-binary "@$f" \
+                "http://127.0.0.1:$itn_port/itn" >/dev/null || say "curl failed for $f"
+        done
+    else
+        say "expcards itn serve did not start:"; sed 's/^/  /' "$work/itn.err" >&2
+    fi
+    kill -TERM "$itn_pid" 2>/dev/null || true
+    wait "$itn_pid" 2>/dev/null || true
+    echo
+    echo "── expcards report, with the network's notifications (the network section) ──"
+    "$bin" report --config "$CONFIG" --color never 2>/dev/null | sed -n '/^Network notifications/,/^EXPIRED/p' | sed '$d' || true
+fi
+
 # The same report as the mail `run --format mail | sendmail -t` would send, and its HTML as a
 # browser draws it, kept (outside the temporary directory) for a person to look at.
 if [ "$status" -eq 0 ] || [ "$status" -eq 65 ]; then
