@@ -58,6 +58,7 @@ struct Config: AsyncParsableCommand {
                     s.mailTo.origin
                 ),
                 ("subject", s.subject.value ?? "(automatic)", s.subject.origin),
+                ("itnHmacKeyFile", s.itnHmacKeyFile.value ?? "(unset)", s.itnHmacKeyFile.origin),
             ]
             rows.append(
                 ("insecureAllowWeakAlgorithms", String(s.allowWeakAlgorithms.value), s.allowWeakAlgorithms.origin))

@@ -48,7 +48,7 @@ struct ITNImport: AsyncParsableCommand {
             let settings = try await Settings.load(
                 archive: archive.archive, config: archive.config, connection: nil,
                 environment: ProcessInfo.processInfo.environment)
-            let key = try hmacKeyFile.map(ITNKeyFile.read)
+            let key = try (hmacKeyFile ?? settings.itnHmacKeyFile.value).map(ITNKeyFile.read)
             let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: true)!
             var stored = 0
             var duplicates = 0

@@ -60,7 +60,7 @@ struct ITNServe: AsyncParsableCommand {
             let settings = try await Settings.load(
                 archive: archive.archive, config: archive.config, connection: nil,
                 environment: ProcessInfo.processInfo.environment)
-            let key = try hmacKeyFile.map(ITNKeyFile.read)
+            let key = try (hmacKeyFile ?? settings.itnHmacKeyFile.value).map(ITNKeyFile.read)
             let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: true)!
             let endpoint = ITNEndpoint(
                 configuration: .init(host: host, port: port, hmacKey: key), store: store, logger: logger)

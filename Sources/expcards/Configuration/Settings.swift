@@ -49,6 +49,8 @@ struct Settings {
     var mailFrom = Value<MailAddress?>(value: nil, origin: "default (expcards@ the host name)")
     var mailTo = Value<[MailAddress]>(value: [], origin: "default (none: --mail-to is required)")
     var subject = Value<String?>(value: nil, origin: "default (the verdict, the counts and the month)")
+    /// The shop's HMAC key for ITN signatures, as a file (`itn serve`, `itn import`).
+    var itnHmacKeyFile = Value<String?>(value: nil, origin: "default (signatures not required)")
     /// Secrets: never printed, never logged.
     var password: String?
     var passwordOrigin: String?
@@ -208,6 +210,7 @@ struct Settings {
             s.mailTo = .init(value: list, origin: o)
         }
         if let (v, o) = try string("subject") { s.subject = .init(value: v, origin: o) }
+        if let (v, o) = try string("itnHmacKeyFile") { s.itnHmacKeyFile = .init(value: v, origin: o) }
         // Secrets: a password in the configuration file only when nobody else can read it.
         if let (v, o) = try lookup("password", { try $0.requiredString(forKey: $1, isSecret: true) }) {
             if o.hasPrefix("file"), let configPath, !isPrivate(configPath) {
