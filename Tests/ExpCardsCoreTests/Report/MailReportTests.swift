@@ -121,6 +121,39 @@ struct MailReportTests {
         #expect(!m.html.contains("<img") && !m.html.contains("<link") && !m.html.contains("<style"))
     }
 
+    /// The mail's HTML: the network's lists after the summary, closed before suspended, the
+    /// renewals apart; the tables by status say the network's word; the text part is the text
+    /// report and the attachment the CSV, both with the same reconciliation.
+    @Test func theNetworksListsInEveryPart() throws {
+        let r = Fixture.richNetwork
+        let m = try ParsedMail(MailReport.render(r, Self.options()))
+        #expect(m.defects.isEmpty, "\(m.defects)")
+        #expect(m.text == TextReport.render(r, color: false, mask: false))
+        #expect(m.attachments.first?["content"] as? String == CSVReport.render(r, dialect: .rfc4180, mask: false))
+        let html = m.html
+        func at(_ s: String) throws -> String.Index { try #require(html.range(of: s), "\(s)").lowerBound }
+        let section = try at("NETWORK NOTIFICATIONS (ITN) · 4 to contact, 1 renewed by the network")
+        let first = try at("Contact first: suspended or closed by the network")
+        let cancelled = try at("Alias cancelled while subscriptions remain")
+        let renewed = try at("Renewed by the network: no action")
+        let absent = try at("Not in this month's files, suspended or closed since 2026-10-01")
+        let expired = try at("EXPIRED ·")
+        #expect(section < first && first < cancelled && cancelled < renewed && renewed < absent && absent < expired)
+        let contactList = html[first..<cancelled]
+        let martin = try #require(contactList.range(of: Fixture.a5)).lowerBound
+        let muller = try #require(contactList.range(of: Fixture.a2)).lowerBound
+        #expect(martin < muller, "the closed account before the suspended card")
+        #expect(contactList.contains("account CLOSED (token DELETED) on 2026-10-28, CB …1117"))
+        #expect(html[renewed..<absent].contains(Fixture.a1))
+        #expect(html[renewed..<absent].contains("card now expires 2029-10, VISA …4242"))
+        #expect(html[absent..<expired].contains(Fixture.absentAlias))
+        #expect(html[expired...].contains("renewed</span> → 2029-10: no action"))
+        #expect(html[expired...].contains("SUSPENDED</span> on 2026-10-25"))
+        // Without a reconciliation, none of it.
+        let bare = try ParsedMail(MailReport.render(Fixture.rich, Self.options())).html
+        #expect(!bare.contains("NETWORK NOTIFICATIONS") && !bare.contains(">Network</th>"))
+    }
+
     @Test func maskHoldsInEveryPart() throws {
         let r = Fixture.rich
         let message = MailReport.render(r, Self.options(mask: true))

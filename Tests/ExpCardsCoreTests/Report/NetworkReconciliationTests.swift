@@ -7,14 +7,35 @@ private typealias B = ReportBuilderTests
 private func record(
     _ alias: String, token: TokenNotification.TokenStatus = .active,
     aliasStatus: TokenNotification.AliasStatus = .active,
-    expiry: YearMonth? = nil, mode: Environment = .production, at day: String = "2018-06-20"
+    expiry: YearMonth? = nil, mode: Environment = .production, at day: String = "2018-06-20",
+    method: TokenNotification.Method = .visa, lastFour: String = "0114"
 ) -> NotificationRecord {
     let n = TokenNotification(
-        alias: alias, mode: mode, aliasStatus: aliasStatus, tokenStatus: token, method: .visa, lastFour: "0114",
+        alias: alias, mode: mode, aliasStatus: aliasStatus, tokenStatus: token, method: method, lastFour: lastFour,
         cardExpiry: expiry)
     return NotificationRecord(
         notification: n, receivedAt: Timestamp(rfc3339: day + "T10:00:00Z")!, explicitTime: nil, via: .import,
         signed: false)
+}
+
+extension Fixture {
+    static let absentAlias = "a9z000000000000000000000000absent"
+
+    /// `rich` with a notification of each kind: a1 (expired) renewed, a2 (expiring) suspended,
+    /// a5 (expiring) closed, a4 (later, one active recurrence) cancelled, a3 without one, and an
+    /// alias of no file closed in October.
+    static var richNetwork: ExpiryReport {
+        var r = rich
+        let latest = [
+            a1: record(a1, expiry: YearMonth(year: 2029, month: 10), at: "2026-10-20", lastFour: "4242"),
+            a2: record(a2, token: .suspended, at: "2026-10-25", method: .mastercard),
+            a5: record(a5, token: .deleted, at: "2026-10-28", method: .cb, lastFour: "1117"),
+            a4: record(a4, aliasStatus: .cancelled, at: "2026-10-02"),
+            absentAlias: record(absentAlias, token: .deleted, at: "2026-10-15"),
+        ]
+        r.network = NetworkReconciliation(report: r, latest: latest, source: "archive/itn/notifications.jsonl")
+        return r
+    }
 }
 
 @Suite struct NetworkReconciliationTests {
@@ -116,5 +137,68 @@ private func record(
         #expect(contactFirst.upperBound < renewed.lowerBound)
         #expect(text[contactFirst.upperBound..<renewed.lowerBound].contains("SUSPENDED"))
         #expect(text[renewed.upperBound...].contains("RENEWED"))
+    }
+
+    @Test func richNetworkText() throws {
+        try Golden.check(TextReport.render(Fixture.richNetwork, color: false, mask: false), "rich-network.txt")
+    }
+    @Test func richNetworkCSV() throws {
+        try Golden.check(
+            CSVReport.render(Fixture.richNetwork, dialect: .rfc4180, mask: false), "rich-network.csv")
+    }
+
+    @Test func theTextTablesSayWhatTheNetworkChanged() {
+        let text = TextReport.render(Fixture.richNetwork, color: false, mask: false)
+        let tables = text[text.range(of: "EXPIRED ·")!.lowerBound...]
+        #expect(tables.contains("network: renewed, card now expires 2029-10: no action"))
+        #expect(tables.contains("network: card SUSPENDED on 2026-10-25, MASTERCARD …0114"))
+        #expect(tables.contains("network: account CLOSED (token DELETED) on 2026-10-28, CB …1117"))
+        #expect(tables.contains("network: alias CANCELLED while subscriptions remain"))
+        // Without a reconciliation, no such line.
+        #expect(!TextReport.render(Fixture.rich, color: false, mask: false).contains("network:"))
+        for line in text.split(separator: "\n") { #expect(displayWidth(String(line)) <= TextReport.width) }
+    }
+
+    /// The CSV: the network's columns on every row; closed, then suspended, then the aliases of no
+    /// file, then the rest in the report's order, the renewed last.
+    @Test(arguments: [CSVReport.Dialect.rfc4180, .excelFR])
+    func theCSVPutsTheCallsFirstAndTheRenewalsLast(dialect: CSVReport.Dialect) throws {
+        let r = Fixture.richNetwork
+        let rows = ReportRenderingTests.readCSV(
+            CSVReport.render(r, dialect: dialect, mask: false), separator: dialect == .excelFR ? ";" : ",")
+        #expect(rows.first == CSVReport.columns)
+        #expect(rows.allSatisfy { $0.count == CSVReport.columns.count })
+        let column = Dictionary(uniqueKeysWithValues: CSVReport.columns.enumerated().map { ($1, $0) })
+        func cell(_ row: [String], _ name: String) -> String { row[column[name]!] }
+        let aliases = rows.dropFirst().map { cell($0, "alias") }
+        // a2 has two subscriptions, so two rows.
+        #expect(
+            aliases == [
+                Fixture.a5, Fixture.a2, Fixture.a2, Fixture.absentAlias, Fixture.a3, Fixture.a4, Fixture.a1,
+            ])
+        let byAlias = Dictionary(grouping: rows.dropFirst(), by: { cell($0, "alias") })
+        let renewed = try #require(byAlias[Fixture.a1]?.first)
+        #expect(cell(renewed, "action") == "renewed")
+        #expect(cell(renewed, "networkCardExpiry") == "2029-10")
+        #expect(cell(renewed, "networkLastFour") == "4242")
+        #expect(cell(renewed, "networkTokenStatus") == "ACTIVE")
+        #expect(cell(renewed, "networkNotifiedAt") == "2026-10-20T10:00:00.000Z")
+        let closed = try #require(byAlias[Fixture.a5]?.first)
+        #expect(cell(closed, "action") == "contact" && cell(closed, "networkTokenStatus") == "DELETED")
+        #expect(cell(closed, "networkMethod") == "CB")
+        let absent = try #require(byAlias[Fixture.absentAlias]?.first)
+        #expect(cell(absent, "status") == "" && cell(absent, "email") == "" && cell(absent, "subscriptionId") == "")
+        #expect(cell(absent, "action") == "contact" && cell(absent, "networkTokenStatus") == "DELETED")
+        let plain = try #require(byAlias[Fixture.a3]?.first)
+        #expect(cell(plain, "action") == "contact" && cell(plain, "networkTokenStatus") == "")
+        #expect(cell(byAlias[Fixture.a4]![0], "networkAliasStatus") == "CANCELLED")
+        // Without a store: the report's order, the action from the files alone, empty network cells.
+        let bare = ReportRenderingTests.readCSV(
+            CSVReport.render(Fixture.rich, dialect: .rfc4180, mask: false), separator: ",")
+        #expect(bare.dropFirst().map { cell($0, "alias") }.first == Fixture.a1)
+        for row in bare.dropFirst() {
+            #expect(cell(row, "action") == (cell(row, "status") == "later" ? "none" : "contact"))
+            #expect(CSVReport.networkColumns.dropFirst().allSatisfy { cell(row, $0) == "" })
+        }
     }
 }

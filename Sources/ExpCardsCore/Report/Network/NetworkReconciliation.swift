@@ -72,7 +72,7 @@ public struct NetworkReconciliation: Sendable {
             counts[a.status, default: [:]][action, default: 0] += 1
             if action == .renewed {
                 for (code, amount) in a.amountAtRisk {
-                    amountRemoved[a.status, default: [:]][code, default: 0] += amount
+                    amountRemoved[a.status, default: [:]][code, default: 0].addSaturating(amount)
                 }
             }
         }
@@ -96,9 +96,86 @@ public struct NetworkReconciliation: Sendable {
     func entry(alias id: Int) -> (record: NotificationRecord?, action: Action) { (records[id], actions[id]) }
 
     public func count(_ status: ExpiryStatus, _ action: Action) -> Int { counts[status]?[action] ?? 0 }
+
+    /// Where an alias goes in the lists customer care works through: the accounts the network
+    /// closed, then the cards it suspended, then the rest, the cards it renewed last.
+    enum Group: Int, Comparable {
+        case closed, suspended, other, renewed
+        static func < (a: Group, b: Group) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    func group(alias id: Int) -> Group {
+        if actions[id] == .renewed { return .renewed }
+        switch records[id]?.notification.tokenStatus {
+        case .deleted: return .closed
+        case .suspended: return .suspended
+        default: return .other
+        }
+    }
+
+    /// The report's aliases (store ids, in `order`) the network's notifications speak of, in the
+    /// lists the formats show: closed accounts then suspended cards (contact first), aliases
+    /// cancelled while subscriptions remain, and the cards renewed (no action).
+    struct Lists {
+        var first: [(id: Int, record: NotificationRecord)] = []
+        var cancelled: [(id: Int, record: NotificationRecord)] = []
+        var renewed: [(id: Int, record: NotificationRecord)] = []
+    }
+
+    func lists(_ order: [UInt32]) -> Lists {
+        var lists = Lists()
+        var suspended: [(id: Int, record: NotificationRecord)] = []
+        for idU in order {
+            let id = Int(idU)
+            guard let record = records[id] else { continue }
+            switch group(alias: id) {
+            case .closed: lists.first.append((id, record))
+            case .suspended: suspended.append((id, record))
+            case .renewed: lists.renewed.append((id, record))
+            case .other:
+                if record.notification.aliasStatus == .cancelled && actions[id] == .contact {
+                    lists.cancelled.append((id, record))
+                }
+            }
+        }
+        lists.first += suspended
+        return lists
+    }
+
+    /// All the aliases to contact, of every status.
+    public var contactCount: Int { counts.values.reduce(0) { $0 + ($1[.contact] ?? 0) } }
+    /// All the aliases the network renewed, of every status.
+    public var renewedCount: Int { counts.values.reduce(0) { $0 + ($1[.renewed] ?? 0) } }
+    /// The money at risk the renewals remove, of every status, by currency.
+    public var totalAmountRemoved: [String: Int64] {
+        var removed: [String: Int64] = [:]
+        for amounts in amountRemoved.values { for (c, v) in amounts { removed[c, default: 0].addSaturating(v) } }
+        return removed
+    }
+
+    /// `order` (store ids in the report's order) regrouped by `group`, each group in the report's
+    /// order (a stable partition, linear in the aliases), and how many closed or suspended lead.
+    func contactOrder(_ order: [UInt32]) -> (order: [UInt32], closedOrSuspended: Int) {
+        var groups: [[UInt32]] = [[], [], [], []]
+        for id in order { groups[group(alias: Int(id)).rawValue].append(id) }
+        return (groups.flatMap { $0 }, groups[0].count + groups[1].count)
+    }
 }
 
 extension ExpiryReport {
+    /// The latest notification and the action of the store's alias `id`: without a
+    /// reconciliation, the action the files alone give.
+    func networkEntry(alias id: Int) -> (record: NotificationRecord?, action: NetworkReconciliation.Action) {
+        if let network { return network.entry(alias: id) }
+        let a = store.aliases[id]
+        return (
+            nil,
+            NetworkReconciliation.action(
+                status: store.status(id), expiry: .init(daysSinceEpoch: Int(a.expiry)),
+                subscriptions: max(Int(a.subscriptions), Int(a.recurrences)), latest: nil)
+        )
+    }
+
     /// The latest notification and the action for `alias`; nil when no reconciliation was done
     /// or the alias is not in the report.
     public func network(of alias: String) -> (record: NotificationRecord?, action: NetworkReconciliation.Action)? {

@@ -2,6 +2,12 @@
 /// subscription, and one row with empty subscription columns per alias that has none. Rows follow
 /// the aliases' order (status, expiry, alias), each alias's subscriptions in the report's order.
 ///
+/// The last columns are the network's (ITN): `action` (`contact`, `renewed`, `none`; from the
+/// files alone without a store) and the alias's latest notification, empty without one. With a
+/// store, the accounts the network closed come first, then the cards it suspended, then the
+/// aliases it suspended or closed that no file of the month lists (their file cells empty), then
+/// the rest, and the cards it renewed last.
+///
 /// RFC 4180 (comma, CRLF, fields quoted only when they hold the separator or a quote, quotes
 /// doubled), or `excelFR` for a French spreadsheet: `;`, a decimal comma in amounts and a UTF-8
 /// BOM so accents open right. Buyers' control characters are escaped (`\x01`), and a text cell
@@ -10,11 +16,21 @@ public enum CSVReport {
     public enum Dialect: Sendable { case rfc4180, excelFR }
 
     /// Column names, the same as the JSON report's keys.
-    public static let columns = [
-        "status", "expiry", "alias", "name", "email", "recurrences", "shops", "shopId", "subscriptionId",
-        "recurrenceCounter", "rule", "effectDate", "currency", "amount", "initialAmount", "initialCount",
-        "nextCharge", "firstChargeAfterExpiry", "chargesAtRisk", "amountAtRisk", "scheduleUnknown",
+    public static let columns =
+        [
+            "status", "expiry", "alias", "name", "email", "recurrences", "shops", "shopId", "subscriptionId",
+            "recurrenceCounter", "rule", "effectDate", "currency", "amount", "initialAmount", "initialCount",
+            "nextCharge", "firstChargeAfterExpiry", "chargesAtRisk", "amountAtRisk", "scheduleUnknown",
+        ] + networkColumns
+
+    /// The JSON report's `action` and its `network` object's keys as one camel-case word each (a
+    /// mail merge takes no dot in a field's name).
+    public static let networkColumns = [
+        "action", "networkAliasStatus", "networkTokenStatus", "networkMethod", "networkLastFour",
+        "networkCardExpiry", "networkSource", "networkNotifiedAt",
     ]
+    static let aliasColumnCount = 7
+    static let subscriptionColumnCount = 14
 
     public static func render(_ r: ExpiryReport, dialect: Dialect, mask: Bool) -> String {
         var out: [UInt8] = []
@@ -70,14 +86,49 @@ public enum CSVReport {
             next[a] += 1
         }
         next = []
-        let emptySubscriptionCells = columns.count - 7
-        // An alias's cells, written once and copied into each of its rows (never flushed).
+        let actions = Dictionary(
+            uniqueKeysWithValues: NetworkReconciliation.Action.allCases.map { a in (a, cell { $0.append(a.rawValue) }) }
+        )
+        func networkCells(_ record: NotificationRecord?, _ action: NetworkReconciliation.Action, to o: ByteOutput) {
+            o.append(separator)
+            o.append(actions[action]!)
+            guard let record else {
+                for _ in 1..<networkColumns.count { o.append(separator) }
+                return
+            }
+            let n = record.notification
+            for value in [
+                n.aliasStatus.rawValue, n.tokenStatus.rawValue, n.method?.rawValue, n.lastFour,
+                n.cardExpiry?.description, n.source?.rawValue, record.notifiedAt.rfc3339,
+            ] {
+                o.append(separator)
+                if let value { textCell(value, separator: separator, to: o) }
+            }
+        }
+        // The aliases the network suspended or closed that no file lists: after those that are.
+        let (order, closedOrSuspended) = r.network?.contactOrder(store.aliasOrder) ?? (store.aliasOrder, -1)
+        func absentRows() {
+            for record in r.network?.absent ?? [] {
+                for _ in 0..<2 { out.append(separator) }
+                textCell(record.notification.alias, separator: separator, to: out)
+                for _ in 0..<(aliasColumnCount - 3 + subscriptionColumnCount) { out.append(separator) }
+                networkCells(record, .contact, to: out)
+                out.append("\r\n")
+            }
+        }
+        // An alias's cells, written once and copied into each of its rows (never flushed); and
+        // its network cells, which end each of its rows.
         let o = ByteOutput(flushAt: Int.max / 2) { _ in }
-        for (position, idU) in store.aliasOrder.enumerated() {
-            out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: position)
+        let tail = ByteOutput(flushAt: Int.max / 2) { _ in }
+        for (position, idU) in order.enumerated() {
+            if position == closedOrSuspended { absentRows() }
+            out.readAhead &+= store.readAhead(aliases: order, at: position)
             let id = Int(idU)
             let a = store.aliases[id]
             o.truncate(to: 0)
+            tail.truncate(to: 0)
+            let (record, action) = r.networkEntry(alias: id)
+            networkCells(record, action, to: tail)
             do {
                 o.append(statuses[Int(a.status)])
                 o.append(separator)
@@ -105,7 +156,8 @@ public enum CSVReport {
             let end = Int(starts[id + 1])
             if first == end {
                 o.withBytes(from: 0) { out.append($0) }
-                for _ in 0..<emptySubscriptionCells { out.append(separator) }
+                for _ in 0..<subscriptionColumnCount { out.append(separator) }
+                tail.withBytes(from: 0) { out.append($0) }
                 out.append("\r\n")
                 out.flushIfFull()
                 continue
@@ -146,10 +198,12 @@ public enum CSVReport {
                 if reason == nil { out.append(minor: s.amountAtRisk, minorDigits: currency.minorDigits, point: point) }
                 out.append(separator)
                 if let reason { out.append(reason) }
+                tail.withBytes(from: 0) { out.append($0) }
                 out.append("\r\n")
                 out.flushIfFull()
             }
         }
+        if closedOrSuspended == order.count { absentRows() }
         out.flush()
     }
 

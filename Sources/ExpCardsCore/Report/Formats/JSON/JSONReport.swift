@@ -42,14 +42,7 @@ public enum JSONReport {
             w.out.readAhead &+= store.readAhead(aliases: store.aliasOrder, at: i)
             let id = Int(idU)
             let a = store.aliases[id]
-            let (record, action) =
-                r.network?.entry(alias: id)
-                ?? (
-                    nil,
-                    NetworkReconciliation.action(
-                        status: store.status(id), expiry: .init(daysSinceEpoch: Int(a.expiry)),
-                        subscriptions: max(Int(a.subscriptions), Int(a.recurrences)), latest: nil)
-                )
+            let (record, action) = r.networkEntry(alias: id)
             w.raw(i == 0 ? "\n    {\"action\": " : ",\n    {\"action\": ")
             w.raw(bytes: actionNames[action]!)
             w.raw(", \"alias\": ")

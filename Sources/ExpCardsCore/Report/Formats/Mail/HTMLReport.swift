@@ -107,6 +107,7 @@ struct HTMLWriter {
         put("<p style=\"margin:0 0 4px 0;font-size:18px;font-weight:bold;color:\(colour);\">\(text(verdict))</p>")
         put("<p style=\"margin:0 0 16px 0;color:#555555;\">\(text(title))</p>")
         summary()
+        network()
         var budget = maxRows
         for status in ExpiryStatus.allCases { cards(status, budget: &budget) }
         subscriptions()
@@ -188,16 +189,18 @@ struct HTMLWriter {
         budget -= shown.count
         if !shown.isEmpty {
             table()
-            headerRow(["Expiry", "Name", "E-mail", "Subs>", "Shops", "Alias"])
-            for a in shown {
+            let withNetwork = report.network != nil
+            headerRow(["Expiry", "Name", "E-mail", "Subs>", "Shops"] + (withNetwork ? ["Network"] : []) + ["Alias"])
+            for (k, a) in zip(shown.indices, shown) {
                 let shops = a.shops.isEmpty ? "-" : a.shops.map(text).joined(separator: ", ")
-                row(
-                    [
-                        ("color:\(c.text);font-weight:bold;white-space:nowrap;", "\(a.expiry)"), ("", name(a.name)),
-                        ("white-space:nowrap;", email(a.email)),
-                        ("text-align:right;", "\(a.subscriptions)"), ("", shops),
-                        ("font-family:monospace;font-size:12px;color:#555555;", text(a.alias)),
-                    ], background: c.background)
+                var cells = [
+                    ("color:\(c.text);font-weight:bold;white-space:nowrap;", "\(a.expiry)"), ("", name(a.name)),
+                    ("white-space:nowrap;", email(a.email)),
+                    ("text-align:right;", "\(a.subscriptions)"), ("", shops),
+                ]
+                if withNetwork { cells.append(("", networkWord(alias: Int(report.store.aliasOrder[k])) ?? "-")) }
+                cells.append(("font-family:monospace;font-size:12px;color:#555555;", text(a.alias)))
+                row(cells, background: c.background)
             }
             put("</table>")
         }

@@ -55,12 +55,14 @@ public enum MailReport {
         }.joined()
     }
 
-    /// `[expcards] WARNING 12 expired, 24 expiring · ACME 2026-11`.
+    /// `[expcards] WARNING 12 expired, 24 expiring · ACME 2026-11`; with the network's
+    /// notifications, `12 expired, 24 expiring, 20 to contact`.
     public static func defaultSubject(_ r: ExpiryReport) -> String {
         let word = r.problemCount > 0 ? "PROBLEMS" : r.warningCount > 0 ? "WARNING" : "OK"
         let expired = r.summary[.expired]?.aliases ?? 0
         let expiring = r.summary[.expiring]?.aliases ?? 0
         var subject = "[expcards] \(word) \(expired) expired, \(expiring) expiring"
+        if let network = r.network { subject += ", \(network.contactCount) to contact" }
         var scope: [String] = []
         if let company = r.companyLabel {
             scope.append(company)

@@ -136,6 +136,11 @@ extension TextReportWriter {
                 store.withAlias(id) { appendText($0) }
                 out.append(0x0A)
             }
+            if let note = networkNote(alias: id) {
+                paragraph(
+                    note, indent: String(repeating: " ", count: AliasColumns.nameColumn),
+                    hanging: String(repeating: " ", count: AliasColumns.nameColumn + 2))
+            }
             out.flushIfFull()
         }
     }

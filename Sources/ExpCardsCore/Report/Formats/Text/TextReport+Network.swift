@@ -4,35 +4,14 @@
 extension TextReportWriter {
     mutating func networkSection() {
         guard let network = report.network else { return }
-        var first: [(Int, NotificationRecord)] = []
-        var renewed: [(Int, NotificationRecord)] = []
-        var cancelled: [(Int, NotificationRecord)] = []
-        for idU in store.aliasOrder {
-            let id = Int(idU)
-            let (record, action) = network.entry(alias: id)
-            guard let record else { continue }
-            let n = record.notification
-            if action == .renewed {
-                renewed.append((id, record))
-            } else if n.tokenStatus == .suspended || n.tokenStatus == .deleted {
-                first.append((id, record))
-            } else if n.aliasStatus == .cancelled && action == .contact {
-                cancelled.append((id, record))
-            }
-        }
-        // Closed accounts before suspended cards.
-        first.sort {
-            ($0.1.notification.tokenStatus == .deleted ? 0 : 1) < ($1.1.notification.tokenStatus == .deleted ? 0 : 1)
-        }
-        line(style.bold("Network notifications (ITN)"))
+        let lists = network.lists(store.aliasOrder)
+        blank()
+        line(style.bold("NETWORK NOTIFICATIONS (ITN)"))
         var totals: [String] = []
-        let contact = ExpiryStatus.allCases.reduce(0) { $0 + network.count($1, .contact) }
-        let renewedCount = ExpiryStatus.allCases.reduce(0) { $0 + network.count($1, .renewed) }
-        var removed: [String: Int64] = [:]
-        for amounts in network.amountRemoved.values { for (c, v) in amounts { removed[c, default: 0] += v } }
-        totals.append(plural(contact, "alias", "aliases") + " to contact")
+        let removed = network.totalAmountRemoved.filter { $0.value != 0 }
+        totals.append(plural(network.contactCount, "alias", "aliases") + " to contact")
         totals.append(
-            plural(renewedCount, "renewed by the network", "renewed by the network")
+            "\(network.renewedCount) renewed by the network"
                 + (removed.isEmpty ? "" : " (" + money(removed) + " no longer at risk)"))
         if !network.absent.isEmpty {
             totals.append(plural(network.absent.count, "alias", "aliases") + " not in the files")
@@ -44,24 +23,24 @@ extension TextReportWriter {
                     + network.problems.prefix(3).map(\.description).joined(separator: "; "),
                 indent: "  ", hanging: "    ")
         }
-        if !first.isEmpty {
+        if !lists.first.isEmpty {
             blank()
             line("  " + style.red("Contact first: suspended or closed by the network"))
-            for (id, record) in first { networkRow(id, record, what: tokenPhrase(record)) }
+            for (id, record) in lists.first { networkRow(id, record, what: tokenPhrase(record)) }
         }
-        if !cancelled.isEmpty {
+        if !lists.cancelled.isEmpty {
             blank()
             line("  Alias cancelled while subscriptions remain")
-            for (id, record) in cancelled {
+            for (id, record) in lists.cancelled {
                 networkRow(
                     id, record,
                     what: "alias CANCELLED" + (record.notification.cancellationDate.map { " on \($0.day)" } ?? ""))
             }
         }
-        if !renewed.isEmpty {
+        if !lists.renewed.isEmpty {
             blank()
             line("  Renewed by the network: no action")
-            for (id, record) in renewed {
+            for (id, record) in lists.renewed {
                 let n = record.notification
                 networkRow(
                     id, record,
@@ -78,7 +57,35 @@ extension TextReportWriter {
                     record.notification.alias + "  " + tokenPhrase(record), indent: "    ", hanging: "      ")
             }
         }
-        blank()
+    }
+
+    /// Under a card in the tables by status: what the network's latest notification changes.
+    func networkNote(alias id: Int) -> String? {
+        guard let (record, action) = report.network?.entry(alias: id), let record else { return nil }
+        let n = record.notification
+        if action == .renewed {
+            return "network: renewed, card now expires \(n.cardExpiry.map(\.description) ?? "?"): no action"
+        }
+        if n.tokenStatus == .suspended || n.tokenStatus == .deleted { return "network: " + tokenPhrase(record) }
+        if n.aliasStatus == .cancelled {
+            return "network: alias CANCELLED" + (n.cancellationDate.map { " on \($0.day)" } ?? "")
+                + (action == .contact ? " while subscriptions remain" : "")
+        }
+        return nil
+    }
+
+    /// Before a subscription's facts: what the network did to its card, when it matters.
+    func networkFact(alias id: Int) -> String? {
+        guard let (record, action) = report.network?.entry(alias: id), let record else { return nil }
+        let n = record.notification
+        if action == .renewed {
+            return "renewed by the network to \(n.cardExpiry.map(\.description) ?? "?"): no action"
+        }
+        switch n.tokenStatus {
+        case .deleted: return "account CLOSED by the network"
+        case .suspended: return "card SUSPENDED by the network"
+        case .active: return n.aliasStatus == .cancelled ? "alias CANCELLED" : nil
+        }
     }
 
     private func card(_ n: TokenNotification) -> String {

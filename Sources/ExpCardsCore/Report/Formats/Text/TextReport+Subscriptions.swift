@@ -123,6 +123,10 @@ extension TextReportWriter {
             out.append("\u{00A0}")
             out.append(minor: minor, minorDigits: currency.minorDigits)
         }
+        if let fact = networkFact(alias: alias) {
+            out.append(fact)
+            out.append(dot)
+        }
         if let reason {
             out.append("schedule unknown (\(reason))")
         } else {

@@ -135,8 +135,10 @@ struct TextReportWriter {
             word = "OK"
             head = ""
         }
-        let figures = "\(count(.expired)) expired, \(count(.expiring)) \(expiringPhrase)"
+        var figures = "\(count(.expired)) expired, \(count(.expiring)) \(expiringPhrase)"
         let later = count(.later) > 0 ? ", \(count(.later)) later" : ""
+        // With the network's notifications, who must be called: what customer care acts on.
+        let contact = report.network.map { ", \($0.contactCount) to contact" } ?? ""
         var money = ""
         let total = totalAtRisk.filter { $0.value != 0 }
         if !total.isEmpty {
@@ -147,11 +149,13 @@ struct TextReportWriter {
         // One line, whatever it costs: a mail preview shows only that. The least useful parts go
         // first (later cards, then the warning count when there are problems); then it is cut.
         var candidates = [
-            head + warningsPart + " · " + figures + later + money,
-            head + warningsPart + " · " + figures + money,
-            head + " · " + figures + money,
-            head + " · \(count(.expired)) expired, \(count(.expiring)) expiring" + money,
+            head + warningsPart + " · " + figures + later + contact + money,
+            head + warningsPart + " · " + figures + contact + money,
+            head + " · " + figures + contact + money,
+            head + " · \(count(.expired)) expired, \(count(.expiring)) expiring" + contact + money,
+            head + " · \(count(.expired)) expired, \(count(.expiring)) expiring" + contact,
         ]
+        figures += contact
         candidates =
             candidates.filter { displayWidth(word + $0) <= width } + [
                 truncated(head + " · " + figures + money, to: width - word.count)
