@@ -2,6 +2,7 @@ import Dispatch
 import ExpCardsCore
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The HTTP endpoint the platform posts its ITN notifications to (behind the merchant's TLS
 /// reverse proxy): `POST /` or `POST /itn`, and `GET /health`.
@@ -16,11 +17,16 @@ public struct ITNEndpoint: Sendable {
         public var port: Int
         /// When set, every notification must be a form whose kr-hash matches it.
         public var hmacKey: [UInt8]?
+        /// How long a connection may stay silent (mid-request or between requests) before it is
+        /// closed: a stalled client neither holds a connection for ever nor delays a shutdown
+        /// longer than this.
+        public var idleTimeout: Duration
 
-        public init(host: String, port: Int, hmacKey: [UInt8]?) {
+        public init(host: String, port: Int, hmacKey: [UInt8]?, idleTimeout: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.hmacKey = hmacKey
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -47,8 +53,9 @@ public struct ITNEndpoint: Sendable {
             router.post(RouterPath(path)) { request, context -> Response in
                 try await self.receive(request, context: context)
             }
-            for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
+            for method in [HTTPRequest.Method.get, .head, .put, .delete, .patch, .options, .trace] {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    self.logRequest(request, .methodNotAllowed, outcome: "method_not_allowed", since: .now)
                     var r = Self.answer(.methodNotAllowed, #"{"error": "POST only"}"#)
                     r.headers[.allow] = "POST"
                     return r
@@ -57,33 +64,50 @@ public struct ITNEndpoint: Sendable {
         }
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
+        let (seconds, attoseconds) = configuration.idleTimeout.components
+        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: idle)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: quiet)
         try await app.runService()
     }
 
+    /// One log line per request: its method and path, the answer's status, what became of it
+    /// (one word: `stored`, `duplicate`, `refused`, `bad_signature`, `too_large`, …), the time
+    /// taken and the alias's first characters.
+    func logRequest(
+        _ request: Request, _ status: HTTPResponse.Status?, outcome: String, alias: String? = nil,
+        since started: ContinuousClock.Instant
+    ) {
+        let (seconds, attoseconds) = (ContinuousClock.now - started).components
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "outcome": "\(outcome)",
+            "ms": "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)",
+        ]
+        if let status { metadata["status"] = "\(status.code)" }
+        if let alias { metadata["alias"] = "\(Self.masked(alias))" }
+        logger.notice("request", metadata: metadata)
+    }
+
     func receive(_ request: Request, context: some RequestContext) async throws -> Response {
         let started = ContinuousClock.now
-        var log = logger
-        log[metadataKey: "path"] = "\(request.uri.path)"
         func done(_ status: HTTPResponse.Status, _ outcome: String, alias: String? = nil, _ body: String) -> Response {
-            var metadata: Logger.Metadata = [
-                "status": "\(status.code)", "outcome": "\(outcome)",
-                "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
-            ]
-            if let alias { metadata["alias"] = "\(Self.masked(alias))" }
-            log.notice("POST notification", metadata: metadata)
+            logRequest(request, status, outcome: outcome, alias: alias, since: started)
             return Self.answer(status, body)
         }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: ITNEnvelope.maximumSize)
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return done(
-                .contentTooLarge, "too large", #"{"error": "the body is over \#(ITNEnvelope.maximumSize) bytes"}"#)
+                .contentTooLarge, "too_large", #"{"error": "the body is over \#(ITNEnvelope.maximumSize) bytes"}"#)
+        } catch {
+            // The client went away (or stalled past the idle timeout) mid-body: nobody to answer.
+            logRequest(request, nil, outcome: "aborted", since: started)
+            throw error
         }
         let bytes = Array(buffer.readableBytesView)
         let envelope: ITNEnvelope
@@ -95,7 +119,7 @@ public struct ITNEndpoint: Sendable {
         let alias = envelope.notification.alias
         if let key = configuration.hmacKey, !envelope.signatureMatches(key: key) {
             return done(
-                .unauthorized, "bad signature", alias: alias,
+                .unauthorized, "bad_signature", alias: alias,
                 Self.errorBody(envelope.isSigned ? "kr-hash does not match" : "unsigned: a kr-hash is required"))
         }
         let incoming = NotificationStore.Incoming(
@@ -104,8 +128,8 @@ public struct ITNEndpoint: Sendable {
         do {
             outcome = try await append(incoming)
         } catch {
-            log.error("cannot store a notification: \(error)")
-            return done(.serviceUnavailable, "not stored", alias: alias, #"{"error": "not stored"}"#)
+            logger.error("cannot store a notification: \(error)")
+            return done(.serviceUnavailable, "not_stored", alias: alias, #"{"error": "not stored"}"#)
         }
         switch outcome {
         case .stored(let id): return done(.ok, "stored", alias: alias, #"{"status": "stored", "id": "\#(id)"}"#)

@@ -120,6 +120,21 @@ import Glibc
         #expect(signed.stderr.contains("in:2: kr-hash: does not match"), "\(signed)")
         #expect(signed.stderr.contains("1 stored, 0 duplicates, 1 refused"), "\(signed)")
         #expect(!signed.stderr.contains(key))
+        // A space or a CRLF left after a paste is not part of the key: the same line matches.
+        try (key + " \t\r\n").write(toFile: dir + "/key", atomically: true, encoding: .utf8)
+        chmod(dir + "/key", 0o600)
+        try (forms[0] + "\n").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let pasted = try CLI.run([
+            "itn", "import", "--archive", dir + "/a", "--hmac-key-file", dir + "/key", dir + "/in",
+        ])
+        #expect(pasted.status == 0 && pasted.stderr.contains("0 stored, 1 duplicate"), "\(pasted)")
+        // A file of kilobytes is no key.
+        try String(repeating: "k", count: 5000).write(toFile: dir + "/key", atomically: true, encoding: .utf8)
+        chmod(dir + "/key", 0o600)
+        let huge = try CLI.run([
+            "itn", "import", "--archive", dir + "/a", "--hmac-key-file", dir + "/key", dir + "/in",
+        ])
+        #expect(huge.status == 78 && huge.stderr.contains("over 4 KiB"), "\(huge)")
     }
 
     /// HMAC-SHA-256 in hex, by openssl (an implementation other than the one under test).

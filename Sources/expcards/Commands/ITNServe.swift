@@ -15,7 +15,9 @@ struct ITNServe: AsyncParsableCommand {
             fsynced in the store (or is a duplicate), 400 with the reason when it is malformed, \
             401 when a key is configured and the signature does not match, 413 over 64 KiB, 405 \
             for another method. GET /health answers 200. One log line per request on stderr. \
-            SIGTERM or SIGINT: finishes the requests in flight and exits 0.
+            A connection silent for --idle-timeout seconds (default 30) is closed. SIGTERM or \
+            SIGINT: finishes the requests in flight (a stalled one within the idle timeout) and \
+            exits 0.
 
             Exit status: 0 after SIGTERM; 69 when the address cannot be bound; 74 when the store \
             cannot be opened; 78 when the key file or the archive is not safe.
@@ -36,6 +38,13 @@ struct ITNServe: AsyncParsableCommand {
             valueName: "file"))
     var hmacKeyFile: String?
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "Seconds a connection may stay silent, mid-request or between requests, before it is closed.",
+            valueName: "seconds"))
+    var idleTimeout = 30
+
     @OptionGroup var archive: ArchiveOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -51,6 +60,7 @@ struct ITNServe: AsyncParsableCommand {
 
     func validate() throws {
         if Self.address(listen) == nil { throw ValidationError("--listen wants HOST:PORT, such as 127.0.0.1:8735.") }
+        if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout wants 1 to 3600 seconds.") }
     }
 
     func run() async throws {
@@ -63,7 +73,9 @@ struct ITNServe: AsyncParsableCommand {
             let key = try (hmacKeyFile ?? settings.itnHmacKeyFile.value).map(ITNKeyFile.read)
             let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: true)!
             let endpoint = ITNEndpoint(
-                configuration: .init(host: host, port: port, hmacKey: key), store: store, logger: logger)
+                configuration: .init(host: host, port: port, hmacKey: key, idleTimeout: .seconds(idleTimeout)),
+                store: store,
+                logger: logger)
             let path = store.path
             let signed = key == nil ? "unsigned notifications accepted" : "signatures required"
             try await endpoint.run { bound in
