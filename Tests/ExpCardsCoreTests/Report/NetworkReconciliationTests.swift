@@ -201,4 +201,98 @@ extension Fixture {
             #expect(CSVReport.networkColumns.dropFirst().allSatisfy { cell(row, $0) == "" })
         }
     }
+
+    /// Random reports and random notifications: the reconciliation's wiring, counts, money,
+    /// order and absent list against what each means, computed here from the report's aliases.
+    @Test func propertiesOverRandomReportsAndNotifications() throws {
+        var rng = SplitMix64(seed: 16)
+        let expiries = ["20180531", "20180630", "20180731", "20180831", "20181031", "20190228"]
+        let days = ["2018-04-10", "2018-05-31", "2018-06-01", "2018-06-15", "2018-06-30"]
+        for iteration in 0..<150 {
+            // A shop file of 1 to 10 aliases, 1 to 3 subscriptions each.
+            var details: [String] = []
+            let count = Int.random(in: 1...10, using: &rng)
+            for a in 0..<count {
+                let expiry = expiries.randomElement(using: &rng)!
+                for k in 0..<Int.random(in: 1...3, using: &rng) {
+                    details.append(
+                        B.sub(
+                            "AL\(a)", expiry: expiry, id: "S\(a)-\(k)",
+                            amount: String(Int.random(in: 1...5000, using: &rng))))
+                }
+            }
+            let report = B.build([B.shop(B.shopAName, details)])
+            // Notifications for some of them, and for aliases of no file.
+            var latest: [String: NotificationRecord] = [:]
+            for alias in (0..<count).map({ "AL\($0)" }) + (0..<3).map({ "GONE\($0)" }) where Bool.random(using: &rng) {
+                let month =
+                    Bool.random(using: &rng)
+                    ? nil
+                    : YearMonth(
+                        year: Int.random(in: 2018...2020, using: &rng), month: Int.random(in: 1...12, using: &rng))
+                latest[alias] = record(
+                    alias, token: TokenNotification.TokenStatus.allCases.randomElement(using: &rng)!,
+                    aliasStatus: TokenNotification.AliasStatus.allCases.randomElement(using: &rng)!, expiry: month,
+                    at: days.randomElement(using: &rng)!)
+            }
+            var r = report
+            let n = NetworkReconciliation(report: report, latest: latest, source: "s")
+            r.network = n
+            let context = "iteration \(iteration)"
+            // Each alias carries its own latest notification and the rule's action.
+            var renewedMoney: [ExpiryStatus: [String: Int64]] = [:]
+            var actionCounts: [ExpiryStatus: [NetworkReconciliation.Action: Int]] = [:]
+            for a in r.aliases {
+                let entry = try #require(r.network(of: a.alias))
+                #expect(entry.record == latest[a.alias], "\(context)")
+                let expected = NetworkReconciliation.action(
+                    status: a.status, expiry: a.expiry, subscriptions: a.subscriptions,
+                    latest: latest[a.alias]?.notification)
+                #expect(entry.action == expected, "\(context) \(a.alias)")
+                actionCounts[a.status, default: [:]][entry.action, default: 0] += 1
+                if entry.action == .renewed {
+                    let renewed = try #require(latest[a.alias]?.notification)
+                    #expect(renewed.tokenStatus == .active && renewed.cardExpiry! > YearMonth(a.expiry))
+                    for (code, v) in a.amountAtRisk { renewedMoney[a.status, default: [:]][code, default: 0] += v }
+                }
+            }
+            for status in ExpiryStatus.allCases {
+                for action in NetworkReconciliation.Action.allCases {
+                    #expect(n.count(status, action) == actionCounts[status]?[action] ?? 0, "\(context)")
+                }
+                #expect((n.amountRemoved[status] ?? [:]) == (renewedMoney[status] ?? [:]), "\(context)")
+            }
+            #expect(
+                n.contactCount + n.renewedCount + actionCounts.values.reduce(0) { $0 + ($1[.none] ?? 0) }
+                    == r.aliases.count)
+            // The order for calls: a permutation, groups in order, the report's order within each.
+            let order = r.store.aliasOrder
+            let (regrouped, first) = n.contactOrder(order)
+            #expect(regrouped.sorted() == order.sorted(), "\(context)")
+            let groups = regrouped.map { n.group(alias: Int($0)) }
+            #expect(groups == groups.sorted(), "\(context)")
+            #expect(first == groups.filter { $0 == .closed || $0 == .suspended }.count)
+            let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+            for (x, y) in zip(regrouped, regrouped.dropFirst()) where n.group(alias: Int(x)) == n.group(alias: Int(y)) {
+                #expect(position[x]! < position[y]!, "\(context)")
+            }
+            // Absent: the notifications of no alias of the report, suspended or closed since June.
+            let inReport = Set(r.aliases.map(\.alias))
+            let sinceJune = Timestamp(rfc3339: "2018-06-01T00:00:00Z")!
+            let expectedAbsent = latest.values.filter {
+                !inReport.contains($0.notification.alias) && $0.notification.tokenStatus != .active
+                    && $0.notifiedAt >= sinceJune
+            }
+            #expect(Set(n.absent.map(\.id)) == Set(expectedAbsent.map(\.id)), "\(context)")
+            let deletedFirst = n.absent.map { $0.notification.tokenStatus == .deleted ? 0 : 1 }
+            #expect(deletedFirst == deletedFirst.sorted(), "\(context)")
+            // The CSV: one row per subscription, plus one per absent alias; each with its action.
+            let rows = ReportRenderingTests.readCSV(CSVReport.render(r, dialect: .rfc4180, mask: false)).dropFirst()
+            #expect(rows.count == details.count + n.absent.count, "\(context)")
+            let actionColumn = CSVReport.columns.firstIndex(of: "action")!
+            for row in rows where !row[2].hasPrefix("GONE") {
+                #expect(row[actionColumn] == r.network(of: row[2])!.action.rawValue, "\(context)")
+            }
+        }
+    }
 }

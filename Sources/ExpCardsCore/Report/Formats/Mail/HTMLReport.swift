@@ -149,15 +149,25 @@ struct HTMLWriter {
 
     mutating func summary() {
         table()
-        headerRow(["", "Cards>", "Subscriptions>", "At risk"])
+        let network = report.network
+        headerRow(
+            ["", "Cards>", "Subscriptions>"] + (network == nil ? [] : ["To contact>", "Renewed>"]) + ["At risk"]
+                + (network == nil ? [] : ["Removed by renewals"]))
         for status in ExpiryStatus.allCases {
             let s = report.summary[status] ?? .init()
             let c = Self.colours[status]!
-            row([
+            var cells = [
                 ("color:\(c.text);font-weight:bold;", status.rawValue.capitalized),
                 ("text-align:right;", "\(s.aliases)"),
-                ("text-align:right;", "\(s.subscriptions)"), ("", money(s.amountAtRisk)),
-            ])
+                ("text-align:right;", "\(s.subscriptions)"),
+            ]
+            if let network {
+                cells.append(("text-align:right;font-weight:bold;", "\(network.count(status, .contact))"))
+                cells.append(("text-align:right;", "\(network.count(status, .renewed))"))
+            }
+            cells.append(("", money(s.amountAtRisk)))
+            if let network { cells.append(("", money(network.amountRemoved[status] ?? [:]))) }
+            row(cells)
         }
         put("</table>")
         note("At risk: the charges due after the card's expiry, from \(report.options.asOf) to \(report.horizonEnd).")

@@ -197,15 +197,26 @@ struct TextReportWriter {
         let labelW = max(labels.map(displayWidth).max()!, 8)
         let aW = max("Cards".count, rows.map { $0.0.count }.max()!)
         let sW = max("Subscriptions".count, rows.map { $0.1.count }.max()!)
+        // With the network's notifications, each status's aliases to call and those renewed.
+        let network = report.network
+        let actionCells = ExpiryStatus.allCases.map { s in
+            network.map { (String($0.count(s, .contact)), String($0.count(s, .renewed))) } ?? ("", "")
+        }
+        let cW = network == nil ? 0 : max("Contact".count, actionCells.map { $0.0.count }.max()!)
+        let rW = network == nil ? 0 : max("Renewed".count, actionCells.map { $0.1.count }.max()!)
+        func actions(_ contact: String, _ renewed: String) -> String {
+            network == nil ? "" : rightAligned(contact, to: cW) + "  " + rightAligned(renewed, to: rW) + "  "
+        }
         line(
             "  " + padded("", to: labelW) + "  " + rightAligned("Cards", to: aW) + "  "
-                + rightAligned("Subscriptions", to: sW) + "  At risk")
+                + rightAligned("Subscriptions", to: sW) + "  " + actions("Contact", "Renewed") + "At risk")
+        let used = 2 + labelW + 2 + aW + 2 + sW + 2 + (network == nil ? 0 : cW + 2 + rW + 2)
         for (i, s) in ExpiryStatus.allCases.enumerated() {
             let (a, subs, risk) = rows[i]
             let text =
                 "  " + style.status(s, padded(labels[i], to: labelW)) + "  " + rightAligned(a, to: aW) + "  "
-                + rightAligned(subs, to: sW) + "  "
-            line(text + truncated(risk.replacingNoBreakSpaces(), to: width - (2 + labelW + 2 + aW + 2 + sW + 2)))
+                + rightAligned(subs, to: sW) + "  " + actions(actionCells[i].0, actionCells[i].1)
+            line(text + truncated(risk.replacingNoBreakSpaces(), to: width - used))
         }
         paragraph(
             "At risk: the charges due after the card's expiry, from \(options.asOf) to \(report.horizonEnd).",
