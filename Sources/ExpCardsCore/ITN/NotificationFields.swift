@@ -22,7 +22,13 @@ struct NotificationFields {
 
     mutating func flatten(_ object: [String: Any], prefix: String) throws(ITNError) {
         for (key, raw) in object {
-            let name = prefix + key
+            let name = prefix.isEmpty ? key : prefix + key
+            // Text first: nearly every value is, and each failed cast costs.
+            if let s = raw as? String {
+                guard Self.known.contains(name) else { continue }
+                try set(name, .text(s))
+                continue
+            }
             if let nested = raw as? [String: Any] {
                 if Self.containers.contains(name) { try flatten(nested, prefix: name + ".") }
                 continue
@@ -31,7 +37,6 @@ struct NotificationFields {
             let value: Value?
             switch raw {
             case is NSNull: value = nil
-            case let s as String: value = .text(s)
             case is Bool: throw ITNError(field: name, "expected text, got true or false")
             case let n as NSNumber:
                 // Whole numbers only: a fraction or an exponent is not a digit string.
@@ -43,10 +48,13 @@ struct NotificationFields {
             default: throw ITNError(field: name, "expected text, got an array or another kind of value")
             }
             guard let value else { continue }
-            if let earlier = values[name], earlier != value {
-                throw ITNError(field: name, "given twice, as a nested and as a dotted key, with different values")
-            }
-            values[name] = value
+            try set(name, value)
+        }
+    }
+
+    private mutating func set(_ name: String, _ value: Value) throws(ITNError) {
+        if let earlier = values.updateValue(value, forKey: name), earlier != value {
+            throw ITNError(field: name, "given twice, as a nested and as a dotted key, with different values")
         }
     }
 

@@ -45,34 +45,48 @@ public struct NotificationRecord: Sendable, Hashable {
 
     /// The store's line: a JSON object with sorted keys, every key present, and a newline.
     var line: [UInt8] {
-        let n = notification
-        let fields: [(String, [UInt8])] = [
-            ("alias", JSONWriter.encoded(n.alias)),
-            ("aliasStatus", JSONWriter.encoded(n.aliasStatus.rawValue)),
-            ("cancellationDate", JSONWriter.encoded(n.cancellationDate?.rfc3339)),
-            ("cardExpiry", JSONWriter.encoded(n.cardExpiry?.description)),
-            ("id", JSONWriter.encoded(id)),
-            ("lastFour", JSONWriter.encoded(n.lastFour)),
-            ("merchantLegalId", JSONWriter.encoded(n.merchantLegalId)),
-            ("method", JSONWriter.encoded(n.method?.rawValue)),
-            ("mode", JSONWriter.encoded(n.mode.itnMode)),
-            ("notifiedAt", JSONWriter.encoded(notifiedAt.rfc3339)),
-            ("receivedAt", JSONWriter.encoded(receivedAt.rfc3339)),
-            ("signed", Array(String(signed).utf8)),
-            ("source", JSONWriter.encoded(n.source?.rawValue)),
-            ("timeIsExplicit", Array(String(timeIsExplicit).utf8)),
-            ("tokenStatus", JSONWriter.encoded(n.tokenStatus.rawValue)),
-            ("via", JSONWriter.encoded(via.rawValue)),
-        ]
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(420)
-        for (i, (key, value)) in fields.enumerated() {
-            if i > 0 { out += [UInt8(ascii: ","), UInt8(ascii: " ")] }
-            out += Array("\"\(key)\": ".utf8)
-            out += value
-        }
-        out += [UInt8(ascii: "}"), UInt8(ascii: "\n")]
+        var out: [UInt8] = []
+        out.reserveCapacity(480)
+        let w = JSONWriter(flushAt: Int.max / 2) { out += $0 }
+        write(to: w)
+        w.finish()
         return out
+    }
+
+    /// Writes the store's line to `w` (one writer for a whole batch: no buffer per field).
+    func write(to w: JSONWriter) {
+        let n = notification
+        w.raw("{\"alias\": ")
+        w.string(n.alias)
+        w.raw(", \"aliasStatus\": ")
+        w.string(n.aliasStatus.rawValue)
+        w.raw(", \"cancellationDate\": ")
+        w.string(n.cancellationDate?.rfc3339)
+        w.raw(", \"cardExpiry\": ")
+        w.string(n.cardExpiry?.description)
+        w.raw(", \"id\": ")
+        w.string(id)
+        w.raw(", \"lastFour\": ")
+        w.string(n.lastFour)
+        w.raw(", \"merchantLegalId\": ")
+        w.string(n.merchantLegalId)
+        w.raw(", \"method\": ")
+        w.string(n.method?.rawValue)
+        w.raw(", \"mode\": ")
+        w.string(n.mode.itnMode)
+        w.raw(", \"notifiedAt\": ")
+        w.string(notifiedAt.rfc3339)
+        w.raw(", \"receivedAt\": ")
+        w.string(receivedAt.rfc3339)
+        w.raw(signed ? ", \"signed\": true" : ", \"signed\": false")
+        w.raw(", \"source\": ")
+        w.string(n.source?.rawValue)
+        w.raw(timeIsExplicit ? ", \"timeIsExplicit\": true" : ", \"timeIsExplicit\": false")
+        w.raw(", \"tokenStatus\": ")
+        w.string(n.tokenStatus.rawValue)
+        w.raw(", \"via\": ")
+        w.string(via.rawValue)
+        w.raw("}\n")
     }
 
     /// Reads a line the store wrote, checking that its id matches its content. The error says
