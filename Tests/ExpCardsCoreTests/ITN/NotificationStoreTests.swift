@@ -136,4 +136,36 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
         let aliases = Set(try records(store).map(\.notification.alias))
         #expect(aliases.count == threads * perThread)
     }
+
+    /// The store's own layout is read by the fast path; any other packaging of the same object
+    /// (keys in another order, an escape, extra spaces) by JSONSerialization, to the same record.
+    @Test func theFastReadingAndJSONReadingAgree() throws {
+        let n = TokenNotification(
+            merchantLegalId: "45251785700028", alias: #"al"ias\é"#, mode: .test, aliasStatus: .cancelled,
+            cancellationDate: Timestamp(rfc3339: "2026-10-02T08:00:00+02:00"), tokenStatus: .suspended, method: .cb,
+            lastFour: "1117", cardExpiry: YearMonth(year: 2029, month: 3), source: .gateway)
+        let plain = NotificationRecord(
+            notification: TokenNotification(
+                alias: "ABC123", mode: .production, aliasStatus: .active, tokenStatus: .active),
+            receivedAt: Timestamp(milliseconds: 1_800_000_000_000), explicitTime: nil, via: .serve, signed: true)
+        let line = plain.line.dropLast()
+        #expect(NotificationRecord.lineValuesFast(line) != nil)
+        #expect(try NotificationRecord(line: line) == plain)
+        // Reordered keys and spacing: only JSON reads it, to the same record.
+        let object = try JSONSerialization.jsonObject(with: Data(line)) as! [String: Any]
+        let reordered = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        let pretty = Array(reordered).filter { $0 != 0x0A }[...]
+        #expect(NotificationRecord.lineValuesFast(pretty) == nil)
+        #expect(try NotificationRecord(line: pretty) == plain)
+        // An escaped quote and backslash in the alias: the fast path hands over.
+        let escaped = NotificationRecord(
+            notification: n, receivedAt: Timestamp(milliseconds: 1), explicitTime: Timestamp(milliseconds: 2),
+            via: .import, signed: false)
+        #expect(NotificationRecord.lineValuesFast(escaped.line.dropLast()) == nil)
+        #expect(try NotificationRecord(line: escaped.line.dropLast()) == escaped)
+        // A changed value is caught whichever path reads it.
+        let changed = String(decoding: plain.line.dropLast(), as: UTF8.self).replacingOccurrences(
+            of: "ABC123", with: "ABC124")
+        #expect(throws: ITNError.self) { try NotificationRecord(line: Array(changed.utf8)[...]) }
+    }
 }
