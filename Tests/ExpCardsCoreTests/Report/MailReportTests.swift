@@ -149,6 +149,12 @@ struct MailReportTests {
         #expect(html[absent..<expired].contains(Fixture.absentAlias))
         #expect(html[expired...].contains("renewed</span> → 2029-10: no action"))
         #expect(html[expired...].contains("SUSPENDED</span> on 2026-10-25"))
+        // The subscriptions at risk say it too, under the card's expiry.
+        let atRisk = try at("SUBSCRIPTIONS AT RISK")
+        #expect(
+            html[atRisk...].contains("2026-10-31<br><span style=\"color:#1b5e20;font-weight:bold;\">renewed</span>"))
+        #expect(
+            html[atRisk...].contains("2026-11-30<br><span style=\"color:#b71c1c;font-weight:bold;\">SUSPENDED</span>"))
         // Without a reconciliation, none of it.
         let bare = try ParsedMail(MailReport.render(Fixture.rich, Self.options())).html
         #expect(!bare.contains("NETWORK NOTIFICATIONS") && !bare.contains(">Network</th>"))

@@ -1,9 +1,12 @@
 /// The subscriptions at risk, the files read and the warnings.
 extension HTMLWriter {
     mutating func subscriptions() {
-        let listed = report.subscriptions.lazy.filter {
-            $0.risk.firstChargeAfterExpiry != nil || !$0.risk.isScheduleKnown
-        }
+        // With each, its alias's store id (for the network's word on its card).
+        let store = report.store
+        let all = report.subscriptions
+        let listed = all.indices.lazy.map { k in
+            (all[k], Int(store.subscriptions[Int(store.subscriptionOrder[k])].alias))
+        }.filter { s, _ in s.risk.firstChargeAfterExpiry != nil || !s.risk.isScheduleKnown }
         let total = report.summary.values.reduce(0) { $0 + $1.subscriptions }
         guard !report.subscriptions.isEmpty else {
             let shopFiles = report.files.contains { $0.kind == .shop }
@@ -16,7 +19,7 @@ extension HTMLWriter {
         var open = false
         var any = false
         heading("SUBSCRIPTIONS AT RISK · by first charge after the card's expiry")
-        for s in listed {
+        for (s, aliasID) in listed {
             any = true
             if shown >= maxRows {
                 leftOut += 1
@@ -54,7 +57,10 @@ extension HTMLWriter {
                 [
                     (nowrap + "font-weight:bold;color:\(c.text);", first), ("", text(s.subscriptionId)),
                     ("", name(s.name)),
-                    (nowrap + "color:\(c.text);", "\(s.expiry)"), (nowrap, next),
+                    (
+                        nowrap + "color:\(c.text);",
+                        "\(s.expiry)" + (networkWord(alias: aliasID).map { "<br>" + $0 } ?? "")
+                    ), (nowrap, next),
                     (r.isScheduleKnown ? "text-align:right;" : "", atRisk), ("text-align:right;", each),
                     ("", text(s.recurrenceCounter)),
                 ], background: c.background)
