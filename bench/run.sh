@@ -421,6 +421,9 @@ for case, tools in rows.items():
             ratio = "%.2f× check" % (t / b if b else float("nan"))
             if base["report"]:
                 ratio += ", %.2f× report" % (t / base["report"])
+        elif case.startswith("itn"):
+            b = ref.get("expcards itn import")
+            ratio = "%.2f×" % (t / b) if b else "n/a"
         else:
             b = base["fetch"]
             ratio = "%.2f×" % (t / b) if b else "n/a"
