@@ -135,8 +135,16 @@ PY
     kill -TERM "$itn_pid" 2>/dev/null || true
     wait "$itn_pid" 2>/dev/null || true
     echo
-    echo "── expcards report, with the network's notifications (the network section) ──"
-    "$bin" report --config "$CONFIG" --color never 2>/dev/null | sed -n '/^Network notifications/,/^EXPIRED/p' | sed '$d' || true
+    echo "── expcards report, with the network's notifications (verdict, summary, network section) ──"
+    "$bin" report --config "$CONFIG" --color never 2>/dev/null | sed -n '1,/^EXPIRED/p' | sed '$d' || true
+    echo "── expcards report --format csv: the first rows (closed, suspended, absent first; renewed last) ──"
+    "$bin" report --config "$CONFIG" --format csv 2>/dev/null | python3 -c '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+pick = rows[:6] + [r for r in rows if r["action"] == "renewed"][:2]
+for r in pick:
+    print("  %-9s %-34s %-8s %-10s %s" % (r["status"] or "-", r["alias"], r["action"], r["networkTokenStatus"] or "-", r["networkCardExpiry"] or ""))
+' || true
 fi
 
 # The same report as the mail `run --format mail | sendmail -t` would send, and its HTML as a

@@ -66,7 +66,7 @@ extension HTMLWriter {
         let store = report.store
         put("<h3 style=\"margin:16px 0 4px 0;font-size:14px;color:\(colour);\(Self.font)\">\(text(title))</h3>")
         table()
-        headerRow(["Card expiry", "Name", "E-mail", "Network", "Alias"])
+        headerRow(["Expiry (file)", "Name", "E-mail", "Network", "Alias"])
         for (id, what) in entries {
             let a = store.alias(id)
             row(

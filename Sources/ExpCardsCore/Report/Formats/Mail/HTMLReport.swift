@@ -208,7 +208,7 @@ struct HTMLWriter {
                     ("white-space:nowrap;", email(a.email)),
                     ("text-align:right;", "\(a.subscriptions)"), ("", shops),
                 ]
-                if withNetwork { cells.append(("", networkWord(alias: Int(report.store.aliasOrder[k])) ?? "-")) }
+                if withNetwork { cells.append(("", networkWord(alias: Int(report.store.aliasOrder[k])) ?? "")) }
                 cells.append(("font-family:monospace;font-size:12px;color:#555555;", text(a.alias)))
                 row(cells, background: c.background)
             }
