@@ -186,3 +186,20 @@ extension ExpiryReport {
         return network.entry(alias: id)
     }
 }
+
+/// The words the text report and the mail both use for what the network said.
+extension TokenNotification {
+    /// `, VISA …0114`: the card's network and last four digits, when given.
+    var cardWords: String {
+        let parts = [method?.rawValue, lastFour.map { "…" + $0 }].compactMap { $0 }
+        return parts.isEmpty ? "" : ", " + parts.joined(separator: " ")
+    }
+}
+
+extension NotificationRecord {
+    /// `card SUSPENDED on 2026-10-25, VISA …0114`, `account CLOSED (token DELETED) on …`.
+    var tokenPhrase: String {
+        let word = notification.tokenStatus == .deleted ? "account CLOSED (token DELETED)" : "card SUSPENDED"
+        return word + " on \(notifiedAt.day)" + notification.cardWords
+    }
+}

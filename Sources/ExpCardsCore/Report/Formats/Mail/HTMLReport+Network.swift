@@ -21,13 +21,13 @@ extension HTMLWriter {
         }
         let red = Self.colours[.expired]!
         // What the network said of each, as HTML, made before the tables are written.
-        let first = lists.first.prefix(maxRows).map { ($0.id, text(tokenPhrase($0.record))) }
+        let first = lists.first.prefix(maxRows).map { ($0.id, text($0.record.tokenPhrase)) }
         let cancelled = lists.cancelled.prefix(maxRows).map {
             ($0.id, "alias CANCELLED" + ($0.record.notification.cancellationDate.map { " on \($0.day)" } ?? ""))
         }
         let renewed = lists.renewed.prefix(maxRows).map { entry in
             let n = entry.record.notification
-            return (entry.id, "card now expires " + (n.cardExpiry.map(\.description) ?? "?") + text(cardWords(n)))
+            return (entry.id, "card now expires " + (n.cardExpiry.map(\.description) ?? "?") + text(n.cardWords))
         }
         networkTable(
             "Contact first: suspended or closed by the network", first, of: lists.first.count, colour: red.text,
@@ -48,7 +48,7 @@ extension HTMLWriter {
             row(
                 [
                     ("font-family:monospace;font-size:12px;", text(record.notification.alias)),
-                    ("", text(tokenPhrase(record))),
+                    ("", text(record.tokenPhrase)),
                 ], background: red.background)
         }
         put("</table>")
@@ -93,16 +93,5 @@ extension HTMLWriter {
         }
         if n.aliasStatus == .cancelled { return "alias CANCELLED" }
         return nil
-    }
-
-    private func cardWords(_ n: TokenNotification) -> String {
-        let parts = [n.method?.rawValue, n.lastFour.map { "…" + $0 }].compactMap { $0 }
-        return parts.isEmpty ? "" : ", " + parts.joined(separator: " ")
-    }
-
-    private func tokenPhrase(_ record: NotificationRecord) -> String {
-        let n = record.notification
-        let word = n.tokenStatus == .deleted ? "account CLOSED (token DELETED)" : "card SUSPENDED"
-        return word + " on \(record.notifiedAt.day)" + cardWords(n)
     }
 }

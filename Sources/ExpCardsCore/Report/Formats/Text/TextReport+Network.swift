@@ -26,7 +26,7 @@ extension TextReportWriter {
         if !lists.first.isEmpty {
             blank()
             line("  " + style.red("Contact first: suspended or closed by the network"))
-            for (id, record) in lists.first { networkRow(id, record, what: tokenPhrase(record)) }
+            for (id, record) in lists.first { networkRow(id, record, what: record.tokenPhrase) }
         }
         if !lists.cancelled.isEmpty {
             blank()
@@ -46,7 +46,7 @@ extension TextReportWriter {
                     id, record,
                     what:
                         "card now expires \(n.cardExpiry.map(\.description) ?? "?") (file: \(YearMonth(Day(daysSinceEpoch: Int(store.aliases[id].expiry)))))"
-                        + card(n))
+                        + n.cardWords)
             }
         }
         if !network.absent.isEmpty {
@@ -54,7 +54,7 @@ extension TextReportWriter {
             line("  Not in this month's files, suspended or closed since \(network.since)")
             for record in network.absent {
                 paragraph(
-                    record.notification.alias + "  " + tokenPhrase(record), indent: "    ", hanging: "      ")
+                    record.notification.alias + "  " + record.tokenPhrase, indent: "    ", hanging: "      ")
             }
         }
     }
@@ -66,7 +66,7 @@ extension TextReportWriter {
         if action == .renewed {
             return "network: renewed, card now expires \(n.cardExpiry.map(\.description) ?? "?"): no action"
         }
-        if n.tokenStatus == .suspended || n.tokenStatus == .deleted { return "network: " + tokenPhrase(record) }
+        if n.tokenStatus == .suspended || n.tokenStatus == .deleted { return "network: " + record.tokenPhrase }
         if n.aliasStatus == .cancelled {
             return "network: alias CANCELLED" + (n.cancellationDate.map { " on \($0.day)" } ?? "")
                 + (action == .contact ? " while subscriptions remain" : "")
@@ -86,17 +86,6 @@ extension TextReportWriter {
         case .suspended: return "card SUSPENDED by the network"
         case .active: return n.aliasStatus == .cancelled ? "alias CANCELLED" : nil
         }
-    }
-
-    private func card(_ n: TokenNotification) -> String {
-        let parts = [n.method?.rawValue, n.lastFour.map { "…" + $0 }].compactMap { $0 }
-        return parts.isEmpty ? "" : ", " + parts.joined(separator: " ")
-    }
-
-    private func tokenPhrase(_ record: NotificationRecord) -> String {
-        let n = record.notification
-        let word = n.tokenStatus == .deleted ? "account CLOSED (token DELETED)" : "card SUSPENDED"
-        return word + " on \(record.notifiedAt.day)" + card(n)
     }
 
     private mutating func networkRow(_ id: Int, _ record: NotificationRecord, what: String) {
