@@ -68,6 +68,31 @@ import Glibc
 
         let text = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", file])
         #expect(text.stdout.contains("Renewed by the network: no action"), "\(text)")
+        #expect(text.stdout.split(separator: "\n").first?.contains(", 3 to contact") == true, "\(text)")
+        // CSV: the suspended alias first, then the one of no file, the renewed one last.
+        let csv = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", "--format", "csv", file])
+        let rows = csv.stdout.split(separator: "\r\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        let header = try #require(rows.first).map(String.init)
+        let alias = try #require(header.firstIndex(of: "alias"))
+        let action = try #require(header.firstIndex(of: "action"))
+        #expect(rows.dropFirst().map { String($0[alias]) } == ["BBBB2", "GONE9", "CCCC3", "AAAA1"], "\(csv)")
+        #expect(rows.dropFirst().map { String($0[action]) } == ["contact", "contact", "contact", "renewed"])
+        // Mail: the subject counts the calls; the HTML has the network's section.
+        let mail = try CLI.run([
+            "report", "--archive", archive, "--as-of", "2026-12-01", "--format", "mail", "--mail-to",
+            "care@example.com", file,
+        ])
+        // Read by Python's email package (a real MIME parser).
+        let (_, parsedText) = try MailDeliveryTests.run(
+            "/usr/bin/python3", [MailDeliveryTests.tools + "/mailcheck.py", "/dev/stdin"], input: Data(mail.stdout.utf8)
+        )
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(parsedText.utf8)) as? [String: Any])
+        let subject = (parsed["headers"] as? [String: String])?["Subject"] ?? ""
+        #expect(subject.contains("3 to contact"), "\(subject)")
+        let html = parsed["html"] as? String ?? ""
+        #expect(html.contains("Renewed by the network: no action") && html.contains("GONE9"))
         let ignored = try CLI.run([
             "report", "--archive", archive, "--as-of", "2026-12-01", "--no-itn", "--format", "json", file,
         ])

@@ -132,7 +132,7 @@ struct MailReportTests {
         #expect(m.attachments.first?["content"] as? String == CSVReport.render(r, dialect: .rfc4180, mask: false))
         let html = m.html
         func at(_ s: String) throws -> String.Index { try #require(html.range(of: s), "\(s)").lowerBound }
-        let section = try at("NETWORK NOTIFICATIONS (ITN) · 4 to contact, 1 renewed by the network")
+        let section = try at("NETWORK NOTIFICATIONS (ITN) · 4 of the files to contact, 1 renewed by the network")
         let first = try at("Contact first: suspended or closed by the network")
         let cancelled = try at("Alias cancelled while subscriptions remain")
         let renewed = try at("Renewed by the network: no action")

@@ -144,6 +144,9 @@ public struct NetworkReconciliation: Sendable {
 
     /// All the aliases to contact, of every status.
     public var contactCount: Int { counts.values.reduce(0) { $0 + ($1[.contact] ?? 0) } }
+    /// Everyone customer care must call: the report's aliases to contact and the aliases of no
+    /// file that the network suspended or closed. What the verdict and the mail's subject count.
+    public var callCount: Int { contactCount + absent.count }
     /// All the aliases the network renewed, of every status.
     public var renewedCount: Int { counts.values.reduce(0) { $0 + ($1[.renewed] ?? 0) } }
     /// The money at risk the renewals remove, of every status, by currency.

@@ -7,12 +7,12 @@ extension HTMLWriter {
         guard let network = report.network else { return }
         let store = report.store
         let lists = network.lists(store.aliasOrder)
-        var totals = ["\(network.contactCount) to contact"]
+        var totals = ["\(network.contactCount) of the files to contact"]
         let removed = network.totalAmountRemoved.filter { $0.value != 0 }
         totals.append(
             "\(network.renewedCount) renewed by the network"
                 + (removed.isEmpty ? "" : " (" + money(removed) + " no longer at risk)"))
-        if !network.absent.isEmpty { totals.append("\(network.absent.count) not in the files") }
+        if !network.absent.isEmpty { totals.append("\(network.absent.count) not in the files to contact") }
         heading("NETWORK NOTIFICATIONS (ITN) · " + totals.joined(separator: ", "))
         if !network.problems.isEmpty {
             note(

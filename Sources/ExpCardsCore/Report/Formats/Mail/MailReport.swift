@@ -62,7 +62,7 @@ public enum MailReport {
         let expired = r.summary[.expired]?.aliases ?? 0
         let expiring = r.summary[.expiring]?.aliases ?? 0
         var subject = "[expcards] \(word) \(expired) expired, \(expiring) expiring"
-        if let network = r.network { subject += ", \(network.contactCount) to contact" }
+        if let network = r.network { subject += ", \(network.callCount) to contact" }
         var scope: [String] = []
         if let company = r.companyLabel {
             scope.append(company)

@@ -9,12 +9,12 @@ extension TextReportWriter {
         line(style.bold("NETWORK NOTIFICATIONS (ITN)"))
         var totals: [String] = []
         let removed = network.totalAmountRemoved.filter { $0.value != 0 }
-        totals.append(plural(network.contactCount, "alias", "aliases") + " to contact")
+        totals.append(plural(network.contactCount, "alias", "aliases") + " of the files to contact")
         totals.append(
             "\(network.renewedCount) renewed by the network"
                 + (removed.isEmpty ? "" : " (" + money(removed) + " no longer at risk)"))
         if !network.absent.isEmpty {
-            totals.append(plural(network.absent.count, "alias", "aliases") + " not in the files")
+            totals.append(plural(network.absent.count, "alias", "aliases") + " not in the files to contact")
         }
         paragraph(totals.joined(separator: ", ") + ".", indent: "  ", hanging: "  ")
         if !network.problems.isEmpty {

@@ -138,7 +138,7 @@ struct TextReportWriter {
         var figures = "\(count(.expired)) expired, \(count(.expiring)) \(expiringPhrase)"
         let later = count(.later) > 0 ? ", \(count(.later)) later" : ""
         // With the network's notifications, who must be called: what customer care acts on.
-        let contact = report.network.map { ", \($0.contactCount) to contact" } ?? ""
+        let contact = report.network.map { ", \($0.callCount) to contact" } ?? ""
         var money = ""
         let total = totalAtRisk.filter { $0.value != 0 }
         if !total.isEmpty {
