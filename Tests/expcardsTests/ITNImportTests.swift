@@ -93,6 +93,11 @@ import Glibc
         #expect(subject.contains("3 to contact"), "\(subject)")
         let html = parsed["html"] as? String ?? ""
         #expect(html.contains("Renewed by the network: no action") && html.contains("GONE9"))
+        // Two months later with nothing new: the silence is a warning, in the report and on stderr.
+        let silent = try CLI.run(["report", "--archive", archive, "--as-of", "2027-03-01", file])
+        #expect(silent.stdout.contains("no network notification received for"), "\(silent)")
+        #expect(silent.stderr.contains("check that 'expcards itn serve' is up"), "\(silent)")
+        #expect(!text.stdout.contains("no network notification received"))
         let ignored = try CLI.run([
             "report", "--archive", archive, "--as-of", "2026-12-01", "--no-itn", "--format", "json", file,
         ])

@@ -31,24 +31,27 @@ extension NotificationStore {
     }
 
     /// The latest notification of each alias of `environment` (by `notifiedAt`; the later line
-    /// when equal), and the store's problems.
+    /// when equal), the store's problems, and when the last notification of any environment
+    /// was received (nil for an empty store): how a report tells a silent endpoint.
     public func latest(
         for environment: Environment
     ) throws(ArchiveError) -> (
-        latest: [String: NotificationRecord], problems: [Problem]
+        latest: [String: NotificationRecord], problems: [Problem], lastReceived: Timestamp?
     ) {
         var latest: [String: NotificationRecord] = [:]
         var problems: [Problem] = []
+        var lastReceived: Timestamp?
         try read { result in
             switch result {
             case .success(let r):
+                if lastReceived.map({ r.receivedAt > $0 }) ?? true { lastReceived = r.receivedAt }
                 guard r.notification.mode == environment else { return }
                 if let current = latest[r.notification.alias], current.notifiedAt > r.notifiedAt { return }
                 latest[r.notification.alias] = r
             case .failure(let p): problems.append(p)
             }
         }
-        return (latest, problems)
+        return (latest, problems, lastReceived)
     }
 
     /// Reads the lines of `fd` from `offset` in large chunks and decodes each complete one,

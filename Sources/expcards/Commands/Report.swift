@@ -114,7 +114,13 @@ struct ReportRunner {
         }
         var report = ReportBuilder.build(
             selection: selection, options: o, onlyShopAliases: !options.shops.isEmpty, open: open, size: size)
-        if !options.noITN { report.network = reconcile(report) }
+        if !options.noITN, let network = reconcile(report) {
+            report.network = network
+            if let silence = network.silenceWarning(asOf: report.options.asOf) {
+                report.warnings.append(.other(silence))
+                logger.warning("\(silence)")
+            }
+        }
         if var m = mail {
             m.rebuildCommand = rebuildCommand(report, archive: files.isEmpty)
             mail = m
@@ -153,9 +159,10 @@ struct ReportRunner {
             guard let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: false) else {
                 return nil
             }
-            let (latest, problems) = try store.latest(for: environment)
+            let (latest, problems, lastReceived) = try store.latest(for: environment)
             for p in problems.prefix(10) { logger.warning("\(p)") }
-            return NetworkReconciliation(report: report, latest: latest, source: store.path, problems: problems)
+            return NetworkReconciliation(
+                report: report, latest: latest, source: store.path, problems: problems, lastReceived: lastReceived)
         } catch {
             logger.error("the network's notifications are left out of this report: \(error)")
             return nil

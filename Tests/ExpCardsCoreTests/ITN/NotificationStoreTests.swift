@@ -79,8 +79,9 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
             try incoming("a", token: "SUSPENDED", serverDate: "2026-11-05T00:00:00Z"),
             try incoming("a", token: "ACTIVE", serverDate: "2026-11-04T00:00:00Z"),
         ])
-        let (latest, problems) = try store.latest(for: .production)
+        let (latest, problems, lastReceived) = try store.latest(for: .production)
         #expect(problems.isEmpty)
+        #expect(lastReceived == Timestamp(milliseconds: 1_000), "the received time, whatever the notification's own")
         #expect(latest["a"]?.notification.tokenStatus == .suspended)
         #expect(try store.latest(for: .test).latest.isEmpty)
     }

@@ -295,4 +295,23 @@ extension Fixture {
             }
         }
     }
+
+    /// A store that received nothing for more than 35 days before the report's date, or nothing
+    /// at all, is a warning: the platform neither retries nor alerts.
+    @Test func aSilentStoreIsAWarning() {
+        let r = Fixture.rich
+        let last = Timestamp(rfc3339: "2026-09-27T23:00:00Z")!
+        func warning(_ lastReceived: Timestamp?, asOf: String) -> String? {
+            NetworkReconciliation(report: r, latest: [:], source: "s", lastReceived: lastReceived)
+                .silenceWarning(asOf: isoDay(asOf))
+        }
+        #expect(warning(last, asOf: "2026-11-01") == nil, "35 days: not yet")
+        let late = warning(last, asOf: "2026-11-02")
+        #expect(late?.contains("no network notification received for 36 days (the last on 2026-09-27") == true)
+        #expect(warning(nil, asOf: "2026-11-01")?.contains("holds no notification") == true)
+        // Without an explicit time, the latest records' own received times.
+        let n = NetworkReconciliation(
+            report: r, latest: [Fixture.a1: record(Fixture.a1, at: "2026-10-20")], source: "s")
+        #expect(n.lastReceived == Timestamp(rfc3339: "2026-10-20T10:00:00Z"))
+    }
 }

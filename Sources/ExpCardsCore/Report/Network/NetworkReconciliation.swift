@@ -32,6 +32,25 @@ public struct NetworkReconciliation: Sendable {
     public var amountRemoved: [ExpiryStatus: [String: Int64]] = [:]
     /// Lines of the store that could not be read (they are left out).
     public var problems: [NotificationStore.Problem]
+    /// When the store's last notification (of any environment) was received; nil when it holds none.
+    public var lastReceived: Timestamp?
+
+    /// Days without a notification after which the report warns: the platform neither retries
+    /// nor alerts, so an endpoint that stopped receiving is seen only here.
+    public static let silenceDays = 35
+
+    /// The warning for a store that received nothing for `silenceDays` before `asOf`, or nothing
+    /// at all; nil otherwise.
+    public func silenceWarning(asOf: Day) -> String? {
+        guard let lastReceived else {
+            return "the network's notification store (\(source)) holds no notification: check that the "
+                + "platform's ITN points at 'expcards itn serve' (or import them with 'expcards itn import')"
+        }
+        let days = asOf.daysSinceEpoch - lastReceived.day.daysSinceEpoch
+        guard days > Self.silenceDays else { return nil }
+        return "no network notification received for \(days) days (the last on \(lastReceived.day), in \(source)): "
+            + "the platform does not retry a failed one; check that 'expcards itn serve' is up and reachable"
+    }
 
     /// The rule, for one alias. `subscriptions` counts the shop files' subscriptions and the
     /// company file's active recurrences, whichever is larger.
@@ -50,11 +69,12 @@ public struct NetworkReconciliation: Sendable {
     /// the report's environment).
     public init(
         report: ExpiryReport, latest: [String: NotificationRecord], source: String,
-        problems: [NotificationStore.Problem] = []
+        problems: [NotificationStore.Problem] = [], lastReceived: Timestamp? = nil
     ) {
         let store = report.store
         self.source = source
         self.problems = problems
+        self.lastReceived = lastReceived ?? latest.values.map(\.receivedAt).max()
         var records: [NotificationRecord?] = []
         var actions: [Action] = []
         records.reserveCapacity(store.aliases.count)

@@ -282,6 +282,9 @@ public enum JSONReport {
             w.amounts(n.amountRemoved[status] ?? [:])
         }
         w.raw("},\n    ")
+        w.key("lastReceived")
+        w.string(n.lastReceived?.rfc3339)
+        w.raw(",\n    ")
         w.key("problems")
         w.strings(n.problems.map(\.description))
         w.raw(",\n    ")

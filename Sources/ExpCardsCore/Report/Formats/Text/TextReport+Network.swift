@@ -17,6 +17,9 @@ extension TextReportWriter {
             totals.append(plural(network.absent.count, "alias", "aliases") + " not in the files to contact")
         }
         paragraph(totals.joined(separator: ", ") + ".", indent: "  ", hanging: "  ")
+        paragraph(
+            "Last notification received: " + (network.lastReceived.map { "\($0.day)" } ?? "none") + ".",
+            indent: "  ", hanging: "  ")
         if !network.problems.isEmpty {
             paragraph(
                 plural(network.problems.count, "line") + " of the store could not be read and were left out: "
