@@ -11,6 +11,36 @@ import NIOCore
 /// sent: a 200 means the notification is on disk. Malformed input gets a 400 with the reason,
 /// a failed signature a 401, a body over `ITNEnvelope.maximumSize` a 413. The platform does not
 /// retry, so every answer is final; the log line of each request says what became of it.
+/// The request's context: Hummingbird's, plus the peer's address for the log.
+struct ITNRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Who sent it, for the log: the proxy's `X-Real-IP` (or the first `X-Forwarded-For`) when
+    /// the peer is the local proxy, else the peer itself. Only logged, never trusted for access:
+    /// the proxy is where the platform's addresses are allowed.
+    func client(_ request: Request) -> String {
+        let peer = remoteAddress?.ipAddress ?? "?"
+        let local = peer == "127.0.0.1" || peer == "::1" || peer.hasPrefix("::ffff:127.")
+        if local,
+            let forwarded = request.headers[.init("X-Real-IP")!]
+                ?? request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first.map(String.init)
+        {
+            let address = forwarded.filter { $0 != " " && $0 != "\t" }
+            // An address is short and plain; anything else is not worth a log line's trust.
+            if address.count <= 45, address.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) {
+                return address
+            }
+        }
+        return peer
+    }
+}
+
 public struct ITNEndpoint: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -45,7 +75,7 @@ public struct ITNEndpoint: Sendable {
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and returns.
     /// `onListening` is called with the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let router = Router()
+        let router = Router(context: ITNRequestContext.self)
         router.get("/health") { _, _ -> Response in
             Self.answer(.ok, #"{"status": "ok"}"#)
         }
@@ -54,8 +84,9 @@ public struct ITNEndpoint: Sendable {
                 try await self.receive(request, context: context)
             }
             for method in [HTTPRequest.Method.get, .head, .put, .delete, .patch, .options, .trace] {
-                router.on(RouterPath(path), method: method) { request, _ -> Response in
-                    self.logRequest(request, .methodNotAllowed, outcome: "method_not_allowed", since: .now)
+                router.on(RouterPath(path), method: method) { request, context -> Response in
+                    self.logRequest(
+                        request, context: context, .methodNotAllowed, outcome: "method_not_allowed", since: .now)
                     var r = Self.answer(.methodNotAllowed, #"{"error": "POST only"}"#)
                     r.headers[.allow] = "POST"
                     return r
@@ -79,11 +110,12 @@ public struct ITNEndpoint: Sendable {
     /// (one word: `stored`, `duplicate`, `refused`, `bad_signature`, `too_large`, …), the time
     /// taken and the alias's first characters.
     func logRequest(
-        _ request: Request, _ status: HTTPResponse.Status?, outcome: String, alias: String? = nil,
-        since started: ContinuousClock.Instant
+        _ request: Request, context: ITNRequestContext, _ status: HTTPResponse.Status?, outcome: String,
+        alias: String? = nil, since started: ContinuousClock.Instant
     ) {
         let (seconds, attoseconds) = (ContinuousClock.now - started).components
         var metadata: Logger.Metadata = [
+            "client": "\(context.client(request))",
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "outcome": "\(outcome)",
             "ms": "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)",
         ]
@@ -92,10 +124,10 @@ public struct ITNEndpoint: Sendable {
         logger.notice("request", metadata: metadata)
     }
 
-    func receive(_ request: Request, context: some RequestContext) async throws -> Response {
+    func receive(_ request: Request, context: ITNRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         func done(_ status: HTTPResponse.Status, _ outcome: String, alias: String? = nil, _ body: String) -> Response {
-            logRequest(request, status, outcome: outcome, alias: alias, since: started)
+            logRequest(request, context: context, status, outcome: outcome, alias: alias, since: started)
             return Self.answer(status, body)
         }
         let buffer: ByteBuffer
@@ -106,7 +138,7 @@ public struct ITNEndpoint: Sendable {
                 .contentTooLarge, "too_large", #"{"error": "the body is over \#(ITNEnvelope.maximumSize) bytes"}"#)
         } catch {
             // The client went away (or stalled past the idle timeout) mid-body: nobody to answer.
-            logRequest(request, nil, outcome: "aborted", since: started)
+            logRequest(request, context: context, nil, outcome: "aborted", since: started)
             throw error
         }
         let bytes = Array(buffer.readableBytesView)

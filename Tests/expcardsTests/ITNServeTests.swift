@@ -37,7 +37,7 @@ import Glibc
     /// curl's status code and body for one request.
     static func curl(
         _ port: Int, method: String = "POST", path: String = "/itn", body: String? = nil,
-        contentType: String = "application/json"
+        contentType: String = "application/json", headers: [String] = []
     ) throws -> (status: Int, body: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -46,6 +46,7 @@ import Glibc
             "http://127.0.0.1:\(port)\(path)",
         ]
         if let body { args += ["-H", "Content-Type: " + contentType, "--data-binary", body] }
+        for header in headers { args += ["-H", header] }
         p.arguments = args
         let out = Pipe()
         p.standardOutput = out
@@ -100,6 +101,14 @@ import Glibc
             kill(server.running.pid, SIGKILL)
             _ = server.running.wait()
         }
+        // Behind the proxy: the platform's address from X-Real-IP, logged; a header that is no
+        // address is not believed.
+        let proxied = try Self.curl(
+            server.port, body: ITNImportTests.notification("PROXIED1"), headers: ["X-Real-IP: 194.50.38.7"])
+        #expect(proxied.status == 200, "\(proxied)")
+        _ = try Self.curl(
+            server.port, body: ITNImportTests.notification("PROXIED2"), headers: ["X-Forwarded-For: <b>x</b>, 10.0.0.1"]
+        )
         let health = try Self.curl(server.port, method: "GET", path: "/health")
         #expect(health.status == 200 && health.body.contains("ok"))
         let good = try Self.curl(server.port, body: ITNImportTests.notification("SERVE1", token: "SUSPENDED"))
@@ -132,12 +141,13 @@ import Glibc
         #expect(statuses.withLock { $0 } == Array(repeating: 200, count: n))
         let stored = Set(try Self.storedAliases(server.archive))
         #expect(stored.isSuperset(of: (0..<n).map { "CONC\($0)" }) && stored.contains("SERVE1"))
-        #expect(stored.count == n + 1)
+        #expect(stored.count == n + 3)
         // One log line per request, its method and a one-word outcome, with the alias masked.
         let log = server.stderr
         #expect(log.contains("method=POST") && log.contains("outcome=stored") && log.contains("outcome=duplicate"))
         #expect(log.contains("outcome=refused") && log.contains("outcome=too_large"))
         #expect(log.contains("method=OPTIONS") && log.contains("outcome=method_not_allowed"))
+        #expect(log.contains("client=194.50.38.7") && log.contains("client=127.0.0.1") && !log.contains("<b>"))
         #expect(!server.stderr.contains("SERVE1") && server.stderr.contains("alias=SERV…"))
         // SIGTERM: a clean exit.
         kill(server.running.pid, SIGTERM)
