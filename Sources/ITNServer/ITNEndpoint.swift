@@ -76,8 +76,12 @@ public struct ITNEndpoint: Sendable {
     /// `onListening` is called with the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         let router = Router(context: ITNRequestContext.self)
-        router.get("/health") { _, _ -> Response in
-            Self.answer(.ok, #"{"status": "ok"}"#)
+        // Up, and the store can take a notification: what a monitor should poll.
+        router.get("/health") { [store] _, _ -> Response in
+            if let problem = store.unhealthy() {
+                return Self.answer(.serviceUnavailable, #"{"status": "unavailable", "reason": "\#(problem)"}"#)
+            }
+            return Self.answer(.ok, #"{"status": "ok"}"#)
         }
         for path in ["/", "/itn"] {
             router.post(RouterPath(path)) { request, context -> Response in

@@ -76,6 +76,17 @@ public final class NotificationStore: Sendable {
         return NotificationStore(directory: dir, lockFD: try dir.openForUpdate(lockName))
     }
 
+    /// Why the store could not take a notification now, or nil: its directory is on a read-only
+    /// file system, or the file system has less than 1 MiB free. For `GET /health`: cheap (one
+    /// fstatvfs), no lock, nothing written.
+    public func unhealthy() -> String? {
+        var fs = statvfs()
+        guard fstatvfs(directory.fd, &fs) == 0 else { return "cannot stat the store's file system" }
+        if fs.f_flag & UInt(ST_RDONLY) != 0 { return "the store's file system is read-only" }
+        if UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 { return "the store's file system is full" }
+        return nil
+    }
+
     /// Runs `body` holding the store's file lock (shared or exclusive), waiting for it: writers
     /// hold it for one batch's write and fsync.
     func withFileLock<T>(exclusive: Bool, _ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {

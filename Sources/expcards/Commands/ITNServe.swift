@@ -14,7 +14,8 @@ struct ITNServe: AsyncParsableCommand {
             POST / or /itn: a JSON document or the kr-answer form; 200 once the notification is \
             fsynced in the store (or is a duplicate), 400 with the reason when it is malformed, \
             401 when a key is configured and the signature does not match, 413 over 64 KiB, 405 \
-            for another method. GET /health answers 200. One log line per request on stderr. \
+            for another method. GET /health answers 200, or 503 when the store's \
+            file system is read-only or full. One log line per request on stderr. \
             A connection silent for --idle-timeout seconds (default 30) is closed. SIGTERM or \
             SIGINT: finishes the requests in flight (a stalled one within the idle timeout) and \
             exits 0.

@@ -169,4 +169,38 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
             of: "ABC123", with: "ABC124")
         #expect(throws: ITNError.self) { try NotificationRecord(line: Array(changed.utf8)[...]) }
     }
+
+    /// What `GET /health` asks: on a real tmpfs of 2 MiB (root only), healthy, then full, then
+    /// healthy again.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func healthSaysWhenTheStoreCannotTakeANotification() throws {
+        let root = temporaryArchive()
+        defer { rmdir(root) }
+        let mount = { (args: [String]) throws -> Int32 in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/mount")
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try mount(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", root]) == 0)
+        defer {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/umount")
+            p.arguments = [root]
+            try? p.run()
+            p.waitUntilExit()
+        }
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        #expect(store.unhealthy() == nil)
+        _ = try store.append([try incoming(at: 1)])
+        // Fill it to under 1 MiB free.
+        try Data(count: 1_200_000).write(to: URL(fileURLWithPath: root + "/filler"))
+        #expect(store.unhealthy() == "the store's file system is full")
+        unlink(root + "/filler")
+        #expect(store.unhealthy() == nil)
+        // (Read-only is not reproduced: a file system with files open for writing, as the
+        // store's are, cannot be remounted read-only by hand; the kernel does it on errors.)
+    }
 }
