@@ -4,7 +4,7 @@ SWIFT ?= swift
 # The libssh2 line builds libssh2 1.11 from Debian 13's source package (`make libssh2`).
 APT_PACKAGES := libssh2-1-dev zlib1g-dev openssh-server python3 python3-dateutil python3-paramiko pkg-config groff-base \
   proftpd-core proftpd-mod-crypto chromium python3-aiosmtpd msmtp \
-  debian-archive-keyring dpkg-dev gcc make libssl-dev curl
+  debian-archive-keyring dpkg-dev gcc make libssl-dev curl openssl
 # Packages whose service the tests start themselves: installing them must not leave a daemon
 # running system-wide (proftpd would listen on port 21).
 NO_SERVICE_PACKAGES := proftpd-core
