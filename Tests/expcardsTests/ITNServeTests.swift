@@ -225,6 +225,109 @@ import Glibc
         #expect(end.stderr.contains("cannot serve on 127.0.0.1:\(first.port)"), "\(end)")
     }
 
+    /// The store shared by separate processes at once: `itn serve` answering curl clients, two
+    /// `itn import` loops, `report` runs reading, and a `prune` that rewrites the file under
+    /// them. Nothing acknowledged or imported is lost or written twice, the pruned months are
+    /// gone, and neither `report` nor `verify` finds a damaged line.
+    @Test func serveImportReportAndPruneShareTheStore() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let archive = dir + "/a"
+        // Old notifications, for the prune to remove while the others are written.
+        let old = (0..<50).map {
+            ITNImportTests.notification("OLD\($0)", serverDate: "2020-01-01T10:00:00Z")
+        }
+        try (old.joined(separator: "\n") + "\n").write(toFile: dir + "/old", atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["itn", "import", "--archive", archive, dir + "/old"]).status == 0)
+        let file = dir + "/202612.EXP_CARDS.ENS.P.csv"
+        try Samples.company(month: "202612", aliases: [("POST0x0", "20261231"), ("IMP0x0", "20261231")])
+            .write(toFile: file, atomically: true, encoding: .utf8)
+
+        let server = try Server(archive: archive)
+        let port = server.port
+        let acknowledged = Mutex<[String]>([])
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        // The posters stop halfway until the prune is done, so the server, whose file the prune
+        // replaced, has to write its second half into the new one.
+        let pruned = DispatchSemaphore(value: 0)
+        for worker in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                for i in 0..<60 {
+                    if i == 30 { pruned.wait() }
+                    let alias = "POST\(worker)x\(i)"
+                    let r = try? Self.curl(port, body: ITNImportTests.notification(alias, token: "SUSPENDED"))
+                    if r?.status == 200 {
+                        acknowledged.withLock { $0.append(alias) }
+                    } else {
+                        failures.withLock { $0.append("\(alias): \(String(describing: r))") }
+                    }
+                }
+            }
+        }
+        for worker in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                for round in 0..<6 {
+                    let lines = (0..<40).map { ITNImportTests.notification("IMP\(worker)x\(round)x\($0)") }
+                    let path = dir + "/in\(worker)x\(round)"
+                    let r = Result {
+                        try (lines.joined(separator: "\n") + "\n").write(
+                            toFile: path, atomically: true, encoding: .utf8)
+                        return try CLI.run(["itn", "import", "--archive", archive, path])
+                    }
+                    if case .success(let run) = r, run.status == 0, run.stderr.contains("40 stored, 0 duplicates") {
+                        continue
+                    }
+                    failures.withLock { $0.append("import \(worker)/\(round): \(r)") }
+                }
+            }
+        }
+        DispatchQueue.global().async(group: group) {
+            let deadline = Date().addingTimeInterval(60)
+            while acknowledged.withLock({ $0.count }) + failures.withLock({ $0.count }) < 90 && Date() < deadline {
+                usleep(5_000)
+            }
+            let r = Result { try CLI.run(["prune", "--archive", archive, "--older-than", "1"]) }
+            if case .success(let p) = r, p.status == 0, p.stdout.contains("50 network notifications") {
+            } else {
+                failures.withLock { $0.append("prune: \(r)") }
+            }
+            for _ in 0..<3 { pruned.signal() }
+        }
+        DispatchQueue.global().async(group: group) {
+            for round in 0..<6 {
+                let r = Result {
+                    try CLI.run(["report", "--archive", archive, "--format", "json", file])
+                }
+                guard case .success(let run) = r, run.status == 0,
+                    let object = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
+                    let network = object["network"] as? [String: Any],
+                    (network["problems"] as? [Any])?.isEmpty == true
+                else {
+                    failures.withLock { $0.append("report \(round): \(r)") }
+                    continue
+                }
+            }
+        }
+        group.wait()
+        kill(server.running.pid, SIGTERM)
+        #expect(server.running.wait(timeout: 30).status == 0)
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+
+        let stored = try Self.storedAliases(archive)
+        let imported = (0..<2).flatMap { w in (0..<6).flatMap { r in (0..<40).map { "IMP\(w)x\(r)x\($0)" } } }
+        let expected = acknowledged.withLock { $0 } + imported
+        #expect(expected.count == 3 * 60 + 2 * 6 * 40)
+        let missing = Set(expected).subtracting(stored).sorted()
+        #expect(
+            missing.isEmpty,
+            "acknowledged or imported but not in the store: \(missing.count), e.g. \(missing.prefix(5))")
+        #expect(stored.count == Set(stored).count, "some notifications were written twice")
+        #expect(Set(stored) == Set(expected), "the store holds others: \(Set(stored).subtracting(expected).prefix(5))")
+        let verify = try CLI.run(["verify", "--archive", archive])
+        #expect(verify.status == 0 && verify.stdout.contains("\(expected.count) notifications"), "\(verify)")
+    }
+
     /// SIGKILL while clients post: every notification answered 200 is in the store. This proves
     /// the append is written before the answer (a killed process loses nothing it acknowledged);
     /// the fsync that protects against a power cut is not something a test can observe.
