@@ -121,12 +121,24 @@ public final class NotificationStore: Sendable {
                     }
                 }
                 w.finish()
-                if !bytes.isEmpty {
-                    try writeAll(bytes, at: s.offset, fd: s.fd)
-                    guard fsync(s.fd) == 0 else { throw ArchiveDirectory.fail(path, "fsync") }
-                    s.offset += bytes.count
+                do throws(ArchiveError) {
+                    if !bytes.isEmpty {
+                        try writeAll(bytes, at: s.offset, fd: s.fd)
+                        guard fsync(s.fd) == 0 else {
+                            let e = errno
+                            _ = ftruncate(s.fd, off_t(s.offset))
+                            throw ArchiveDirectory.fail(path, "fsync", e)
+                        }
+                        s.offset += bytes.count
+                    }
+                    if created { try directory.sync() }
+                } catch {
+                    // The index already holds the batch, which was not stored: forget it all, so
+                    // the next append reads the file again (a retry must not be a "duplicate").
+                    close(s.fd)
+                    s = State()
+                    throw error
                 }
-                if created { try directory.sync() }
                 return outcomes
             }
         }

@@ -171,7 +171,7 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
     }
 
     /// What `GET /health` asks: on a real tmpfs of 2 MiB (root only), healthy, then full, then
-    /// healthy again.
+    /// healthy again; and a batch the full disk refused is stored when retried.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func healthSaysWhenTheStoreCannotTakeANotification() throws {
         let root = temporaryArchive()
@@ -200,6 +200,20 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
         #expect(store.unhealthy() == "the store's file system is full")
         unlink(root + "/filler")
         #expect(store.unhealthy() == nil)
+
+        // Full to the last byte: a batch that needs new pages fails, and leaves nothing behind;
+        // once there is room again, the same batch is stored, not taken for a duplicate.
+        let fd = open(root + "/filler", O_WRONLY | O_CREAT, 0o600)
+        let chunk = [UInt8](repeating: 0, count: 4096)
+        while write(fd, chunk, chunk.count) > 0 {}
+        close(fd)
+        let batch = try (0..<200).map { try incoming(String(format: "FULL%04d", $0), at: 2_000) }
+        #expect(throws: ArchiveError.self) { try store.append(batch) }
+        #expect(try records(store).count == 1)
+        unlink(root + "/filler")
+        let retried = try store.append(batch)
+        #expect(retried.allSatisfy { if case .stored = $0 { true } else { false } }, "\(retried.prefix(3))")
+        #expect(try records(store).count == 201)
         // (Read-only is not reproduced: a file system with files open for writing, as the
         // store's are, cannot be remounted read-only by hand; the kernel does it on errors.)
     }
