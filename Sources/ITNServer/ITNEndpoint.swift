@@ -147,8 +147,10 @@ public struct ITNEndpoint: Sendable {
         }
         let bytes = Array(buffer.readableBytesView)
         let envelope: ITNEnvelope
+        let receivedAt = Timestamp.now()
         do {
             envelope = try ITNEnvelope.parse(bytes, contentType: request.headers[.contentType])
+            try envelope.checkTime(receivedAt: receivedAt)
         } catch {
             return done(.badRequest, "refused", Self.errorBody(error.description))
         }
@@ -159,7 +161,7 @@ public struct ITNEndpoint: Sendable {
                 Self.errorBody(envelope.isSigned ? "kr-hash does not match" : "unsigned: a kr-hash is required"))
         }
         let incoming = NotificationStore.Incoming(
-            envelope: envelope, receivedAt: .now(), via: .serve, signed: configuration.hmacKey != nil)
+            envelope: envelope, receivedAt: receivedAt, via: .serve, signed: configuration.hmacKey != nil)
         let outcome: NotificationStore.Outcome
         do {
             outcome = try await append(incoming)

@@ -1,3 +1,4 @@
+import ExpCardsCore
 import Foundation
 import Testing
 
@@ -93,8 +94,10 @@ import Glibc
         #expect(subject.contains("3 to contact"), "\(subject)")
         let html = parsed["html"] as? String ?? ""
         #expect(html.contains("Renewed by the network: no action") && html.contains("GONE9"))
-        // Two months later with nothing new: the silence is a warning, in the report and on stderr.
-        let silent = try CLI.run(["report", "--archive", archive, "--as-of", "2027-03-01", file])
+        // Forty days after the last reception (now, by the clock) with nothing new: the silence
+        // is a warning, in the report and on stderr.
+        let later = Timestamp(milliseconds: Timestamp.now().milliseconds + 40 * 86_400_000).day
+        let silent = try CLI.run(["report", "--archive", archive, "--as-of", later.description, file])
         #expect(silent.stdout.contains("no network notification received for"), "\(silent)")
         #expect(silent.stderr.contains("check that 'expcards itn serve' is up"), "\(silent)")
         #expect(!text.stdout.contains("no network notification received"))
@@ -114,6 +117,26 @@ import Glibc
         try edited.write(toFile: store, atomically: false, encoding: .utf8)
         let verify = try CLI.run(["verify", "--archive", archive])
         #expect(verify.status == 65 && verify.stdout.contains("CHANGED"), "\(verify)")
+    }
+
+    /// A file that cannot be read is named and the others are still imported: 66, or 65 when a
+    /// line was refused too (the man page's order); a line over 64 KiB is refused, not buffered
+    /// without end.
+    @Test func anUnreadableFileIsNamedAndTheOthersImported() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (Self.notification("GOOD1") + "\n").write(toFile: dir + "/good", atomically: true, encoding: .utf8)
+        let long = "{\"a\": \"" + String(repeating: "x", count: 3_000_000) + "\"}"  // over several reads
+        try ("{oops\n" + long + "\n" + Self.notification("GOOD2") + "\n").write(
+            toFile: dir + "/bad", atomically: true, encoding: .utf8)
+        let missing = try CLI.run(["itn", "import", "--archive", dir + "/a", dir + "/nothing", dir + "/good"])
+        #expect(missing.status == 66 && missing.stderr.contains("nothing: cannot be read"), "\(missing)")
+        #expect(missing.stderr.contains("1 stored"), "\(missing)")
+        let both = try CLI.run(["itn", "import", "--archive", dir + "/a", dir + "/nothing", dir + "/bad"])
+        #expect(both.status == 65, "\(both)")
+        #expect(both.stderr.contains("bad:1: not valid JSON"), "\(both)")
+        #expect(both.stderr.contains("bad:2: the line is over 65536 bytes"), "\(both)")
+        #expect(both.stderr.contains("1 stored, 0 duplicates, 2 refused"), "\(both)")
     }
 
     @Test func aKeyFileMakesUnsignedAndMismatchingLinesRefused() throws {

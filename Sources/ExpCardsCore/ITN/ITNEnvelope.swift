@@ -30,7 +30,7 @@ public struct ITNEnvelope: Sendable {
     public static let maximumSize = 64 * 1024
 
     /// Parses a body. `contentType` is the request's (its parameters ignored); nil, or a type
-    /// that is neither JSON nor a form, means the body is sniffed: a `{` first is JSON.
+    /// that is neither JSON nor a form, means the body is sniffed: `{`, `[` or a BOM first is JSON.
     public static func parse(_ body: [UInt8], contentType: String?) throws(ITNError) -> ITNEnvelope {
         guard body.count <= maximumSize else {
             throw ITNError("the body is \(body.count) bytes; at most \(maximumSize) are accepted")
@@ -43,7 +43,8 @@ public struct ITNEnvelope: Sendable {
         case "application/json"?: isForm = false
         case "application/x-www-form-urlencoded"?: isForm = true
         default:
-            isForm = first != UInt8(ascii: "{")
+            // A form starts with a name: `{`, `[` or a UTF-8 byte-order mark is JSON.
+            isForm = first != UInt8(ascii: "{") && first != UInt8(ascii: "[") && first != 0xEF
         }
         if !isForm {
             return try ITNEnvelope(try fields(ofJSON: body))
@@ -78,6 +79,18 @@ public struct ITNEnvelope: Sendable {
         var fields = NotificationFields()
         try fields.flatten(dictionary, prefix: "")
         return fields
+    }
+
+    /// How far ahead of its reception a notification's own time (`serverDate`) may be: clocks
+    /// drift, but a notification dated later would stay its alias's latest, hiding the ones that
+    /// follow, until that date.
+    public static let clockTolerance: Int64 = 24 * 3_600_000
+
+    /// Refuses a `serverDate` more than `clockTolerance` after `receivedAt` (the time of its
+    /// reception or import).
+    public func checkTime(receivedAt: Timestamp) throws(ITNError) {
+        guard let t = explicitTime, t.milliseconds - receivedAt.milliseconds > Self.clockTolerance else { return }
+        throw ITNError(field: "serverDate", "expected a time before its reception (it is over a day later)")
     }
 
     /// HMAC-SHA-256 of the `kr-answer` bytes with `key`, compared in constant time with `kr-hash`

@@ -15,6 +15,9 @@ struct NotificationFields {
         "meansOfPayment.status", "meansOfPayment.method", "card.lastFour", "card.expiryMonth", "card.expiryYear",
         "source", "serverDate",
     ]
+    /// The fields the guide writes as digits in a string, where a JSON number is taken too. An
+    /// alias or a status given as a number is refused: a large one would not survive the trip.
+    static let numeric: Set<String> = ["merchantLegalId", "card.lastFour", "card.expiryMonth", "card.expiryYear"]
     /// Objects that hold known fields; anything else nested is ignored unread.
     static let containers: Set<String> = ["meansOfPayment", "card"]
 
@@ -37,14 +40,21 @@ struct NotificationFields {
             let value: Value?
             switch raw {
             case is NSNull: value = nil
-            case is Bool: throw ITNError(field: name, "expected text, got true or false")
             case let n as NSNumber:
-                // Whole numbers only: a fraction or an exponent is not a digit string.
-                let kind = String(cString: n.objCType)
-                guard kind != "d", kind != "f", let i = Int64(exactly: n.int64Value) else {
-                    throw ITNError(field: name, "expected text (or a whole number), got a fraction")
+                // Not `is Bool`: on Linux, the NSNumber of 0 and 1 casts to Bool too. JSON's
+                // true and false come as `c`, whole numbers as `i`, `q` or `Q`, anything written
+                // with a point or an exponent as `d`.
+                switch String(cString: n.objCType) {
+                case "c", "B": throw ITNError(field: name, "expected text, got true or false")
+                case "d", "f": throw ITNError(field: name, "expected text (or a whole number), got a fraction")
+                case "Q" where n.uint64Value > UInt64(Int64.max):
+                    throw ITNError(field: name, "expected text (or a whole number), got a number too large")
+                default: break
                 }
-                value = .number(i)
+                guard Self.numeric.contains(name) else {
+                    throw ITNError(field: name, "expected text, got a number")
+                }
+                value = .number(n.int64Value)
             default: throw ITNError(field: name, "expected text, got an array or another kind of value")
             }
             guard let value else { continue }
@@ -137,6 +147,7 @@ struct NotificationFields {
                     field: "cancellationDate",
                     "expected yyyy-MM-dd'T'HH:mm:ssXXX (2023-10-16T11:12:08+02:00) or dd/MM/yyyy HH:mm:ss")
             }
+            try Self.checkYears(t, "cancellationDate")
             n.cancellationDate = t
         }
         return n
@@ -147,6 +158,17 @@ struct NotificationFields {
         guard let t = Timestamp(rfc3339: s) else {
             throw ITNError(field: "serverDate", "expected an RFC 3339 time with its offset (2026-11-03T10:15:00+00:00)")
         }
+        try Self.checkYears(t, "serverDate")
         return t
+    }
+
+    /// The years a notification's time may fall in, in UTC: the store writes them back in four
+    /// digits, and a date outside is no date the platform sends.
+    static let years = 2000...2099
+
+    private static func checkYears(_ t: Timestamp, _ name: String) throws(ITNError) {
+        guard years.contains(t.day.year) else {
+            throw ITNError(field: name, "expected a time from \(years.lowerBound) to \(years.upperBound) (UTC)")
+        }
     }
 }

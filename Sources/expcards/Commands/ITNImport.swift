@@ -64,24 +64,32 @@ struct ITNImport: AsyncParsableCommand {
             }
             for file in files {
                 let name = file == "-" ? "(standard input)" : file
-                guard let reader = LineReader(path: file) else {
+                guard let reader = LineReader(path: file, maximum: ITNEnvelope.maximumSize) else {
                     logger.error("\(name): cannot be read: \(String(cString: strerror(errno)))")
                     unreadable = true
                     continue
                 }
                 var number = 0
-                while let line = reader.next() {
+                while let next = reader.next() {
                     number += 1
+                    guard case .text(let line) = next else {
+                        refused += 1
+                        Output.stderr("\(name):\(number): the line is over \(ITNEnvelope.maximumSize) bytes\n")
+                        continue
+                    }
                     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                     do throws(ITNError) {
                         let envelope = try ITNEnvelope.parse(line, contentType: nil)
+                        let receivedAt = Timestamp.now()
+                        try envelope.checkTime(receivedAt: receivedAt)
                         if let key, !envelope.signatureMatches(key: key) {
                             throw ITNError(
                                 field: "kr-hash",
                                 envelope.isSigned
                                     ? "does not match the key's HMAC-SHA-256" : "missing: a key is configured")
                         }
-                        batch.append(.init(envelope: envelope, receivedAt: .now(), via: .import, signed: key != nil))
+                        batch.append(
+                            .init(envelope: envelope, receivedAt: receivedAt, via: .import, signed: key != nil))
                     } catch {
                         refused += 1
                         Output.stderr("\(name):\(number): \(error)\n")
@@ -97,8 +105,9 @@ struct ITNImport: AsyncParsableCommand {
             Output.stderr(
                 "\(stored) stored, \(duplicates) duplicate\(duplicates == 1 ? "" : "s"), \(refused) refused into \(store.path)\n"
             )
-            if unreadable { throw ExitCode.noInput }
+            // The man page's order: 65 before 66.
             if refused > 0 { throw ExitCode.dataError }
+            if unreadable { throw ExitCode.noInput }
         } catch {
             throw Failure.reported(error)
         }

@@ -1,15 +1,27 @@
 import Glibc
 
 /// Lines of a file or of standard input, read in large blocks (an import may be a million lines).
+/// A line longer than `maximum` is skipped to its end without being held, and returned as
+/// `.tooLong`: a file with no newline (`/dev/zero`) costs no more memory than the buffer.
 final class LineReader {
+    enum Line {
+        case text([UInt8])
+        case tooLong
+    }
+
     private let fd: Int32
+    private let maximum: Int
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
     private var start = 0
     private var end = 0
     private var eof = false
+    /// Inside a line over `maximum`, its start already dropped.
+    private var skipping = false
     private(set) var error: Int32?
 
-    init?(path: String) {
+    init?(path: String, maximum: Int) {
+        precondition(maximum < 1 << 20, "a line must fit the buffer")
+        self.maximum = maximum
         if path == "-" {
             fd = 0
         } else {
@@ -21,25 +33,34 @@ final class LineReader {
     deinit { if fd > 0 { close(fd) } }
 
     /// The next line without its newline; nil at the end.
-    func next() -> [UInt8]? {
+    func next() -> Line? {
         while true {
             if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
-                let line = Array(buffer[start..<nl])
-                start = nl + 1
-                return line
+                defer { start = nl + 1 }
+                if skipping || nl - start > maximum {
+                    skipping = false
+                    return .tooLong
+                }
+                return .text(Array(buffer[start..<nl]))
+            }
+            if skipping || end - start > maximum {
+                skipping = true
+                start = end
             }
             if eof {
+                if skipping {
+                    skipping = false
+                    return .tooLong
+                }
                 guard start < end else { return nil }
-                let line = Array(buffer[start..<end])
-                start = end
-                return line
+                defer { start = end }
+                return .text(Array(buffer[start..<end]))
             }
             if start > 0 {
                 buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
                 end -= start
                 start = 0
             }
-            if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, $0.count - end) }
             if n < 0 {
                 if errno == EINTR { continue }

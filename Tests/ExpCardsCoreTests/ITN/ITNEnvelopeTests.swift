@@ -82,6 +82,47 @@ func guide(_ changes: [String: Any?]) -> String {
         #expect(refusal(guide(["mode": ["PRODUCTION"]]))?.field == "mode")
     }
 
+    /// 0 and 1 are numbers, not booleans (on Linux their NSNumber also casts to Bool); an alias
+    /// or a status as a number is refused, and so is a number beyond 64 bits' signed range.
+    @Test func zeroAndOneAreNumbersAndOnlyDigitFieldsTakeNumbers() throws {
+        let january = try envelope(guide(["card.expiryMonth": 1, "card.expiryYear": 2030])).notification
+        #expect(january.cardExpiry == YearMonth(year: 2030, month: 1))
+        #expect(refusal(guide(["card.expiryMonth": 0]))?.message.contains("01 to 12") == true)
+        #expect(refusal(guide(["card.expiryMonth": true]))?.message.contains("true or false") == true)
+        #expect(refusal(#"{"card": {"expiryMonth": 1.0}}"#)?.message.contains("fraction") == true)
+        #expect(refusal(#"{"card": {"expiryMonth": 1e0}}"#)?.message.contains("fraction") == true)
+        let huge = refusal(#"{"paymentMethodToken": 18446744073709551615, "mode": "TEST"}"#)
+        #expect(huge?.field == "paymentMethodToken" && huge?.message.contains("too large") == true)
+        let alias = refusal(guide(["paymentMethodToken": 12]))
+        #expect(alias?.field == "paymentMethodToken" && alias?.message.contains("got a number") == true)
+        #expect(refusal(guide(["mode": 1]))?.field == "mode")
+    }
+
+    /// A time outside 2000–2099 is refused (the store writes four-digit years, and 9999-12-31
+    /// at -01:00 is in year 10000 in UTC); a serverDate over a day after its reception too.
+    @Test func timesAreBounded() throws {
+        let far = refusal(guide(["serverDate": "9999-12-31T23:59:59-01:00"]))
+        #expect(
+            far?.field == "serverDate" && far?.message.contains("2000 to 2099") == true, "\(String(describing: far))")
+        #expect(refusal(guide(["cancellationDate": "1999-12-31T23:59:59Z"]))?.field == "cancellationDate")
+        #expect(refusal(guide(["cancellationDate": "2099-12-31T23:59:59+00:00"])) == nil)
+
+        let received = Timestamp(rfc3339: "2026-12-01T10:00:00Z")!
+        let skewed = try envelope(guide(["serverDate": "2026-12-02T09:59:00Z"]))
+        try skewed.checkTime(receivedAt: received)
+        let ahead = try envelope(guide(["serverDate": "2026-12-02T10:00:01Z"]))
+        let late = #expect(throws: ITNError.self) { try ahead.checkTime(receivedAt: received) }
+        #expect(late?.field == "serverDate")
+        try envelope(guideNotification).checkTime(receivedAt: received)
+    }
+
+    /// A body sniffed (no content type): an array or a byte-order mark is JSON, not a form.
+    @Test func sniffingTakesAnArrayOrAByteOrderMarkForJSON() throws {
+        #expect(refusal("[1, 2]", contentType: nil)?.message == "the JSON document is not an object")
+        let bom = "\u{FEFF}" + guideNotification
+        #expect(try envelope(bom, contentType: nil).notification.alias == "6af9d54d49794395bafb8a41941399e2")
+    }
+
     @Test(
         arguments: [
             ("paymentMethodToken", nil, "missing"),
