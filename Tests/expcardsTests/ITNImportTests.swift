@@ -119,6 +119,49 @@ import Glibc
         #expect(verify.status == 65 && verify.stdout.contains("CHANGED"), "\(verify)")
     }
 
+    /// `--shop`: the counts are those of the aliases the report shows, and the aliases of no file
+    /// are left out (a notification names no shop), said in the text and `absent: null` in JSON.
+    @Test func aReportRestrictedToAShopCountsOnlyItsAliases() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let archive = dir + "/archive"
+        let lines = [
+            Self.notification("AAAA1", expiry: ("09", "2030"), serverDate: "2026-11-20T10:00:00Z"),
+            Self.notification("BBBB2", expiry: ("09", "2030"), serverDate: "2026-11-20T10:00:00Z"),
+            Self.notification("GONE9", token: "DELETED", serverDate: "2026-11-20T10:00:00Z"),
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["itn", "import", "--archive", archive, dir + "/in"]).status == 0)
+        let company = dir + "/202612.EXP_CARDS.ENS.P.csv"
+        try Samples.company(month: "202612", aliases: [("AAAA1", "20261231"), ("BBBB2", "20261231")])
+            .write(toFile: company, atomically: true, encoding: .utf8)
+        let shop = dir + "/202612.87654321.EXP_CARDS.PDV.P.csv"
+        try Samples.shop(month: "202612", shop: "87654321", aliases: [("AAAA1", "20261231")])
+            .write(toFile: shop, atomically: true, encoding: .utf8)
+        let base = ["report", "--archive", archive, "--as-of", "2026-12-01", "--shop", "87654321", company, shop]
+        let json = try CLI.run(base + ["--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["aliases"] as? [[String: Any]])?.map { $0["alias"] as? String } == ["AAAA1"])
+        let network = try #require(object["network"] as? [String: Any])
+        #expect(network["absent"] is NSNull, "\(network)")
+        let actions = try #require(network["actions"] as? [String: [String: Int]])
+        #expect(actions.values.map { $0.values.reduce(0, +) }.reduce(0, +) == 1, "\(actions)")
+        #expect(actions["expiring"]?["renewed"] == 1)
+        let text = try CLI.run(base)
+        #expect(text.stdout.contains("1 renewed by the network"), "\(text)")
+        #expect(
+            text.stdout.contains("not listed in a report\n  restricted to shops")
+                || text.stdout.contains(
+                    "not listed in a report restricted to shops"),
+            "\(text)")
+        #expect(
+            !text.stdout.contains("GONE9") && text.stdout.split(separator: "\n").first?.contains("0 to contact") == true
+        )
+        // The company's report lists it.
+        let whole = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", company, shop])
+        #expect(whole.stdout.contains("GONE9") && whole.stdout.contains("2 renewed by the network"), "\(whole)")
+    }
+
     /// A file that cannot be read is named and the others are still imported: 66, or 65 when a
     /// line was refused too (the man page's order); a line over 64 KiB is refused, not buffered
     /// without end.

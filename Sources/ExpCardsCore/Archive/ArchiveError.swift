@@ -6,6 +6,9 @@ public enum ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
     case locked(path: String, holder: String?)
     /// The manifest cannot be read as JSON, or says something it may not: nothing is written over it.
     case corruptManifest(path: String, reason: String)
+    /// A line of the network's notification store cannot be read: a rewrite (prune) would lose
+    /// it, so the store is left as it is (exit 74).
+    case corruptStore(path: String, line: Int, reason: String)
     /// The downloaded size differs from what the server announced (the file changed meanwhile).
     case sizeMismatch(path: String, expected: UInt64, actual: UInt64)
     /// A symbolic link under the archive: never followed (exit 74).
@@ -28,6 +31,9 @@ public enum ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
                 + "; try again when it has finished"
         case .corruptManifest(let path, let reason):
             return "\(path): the manifest is not readable (\(reason)); fix or move it aside, then run again"
+        case .corruptStore(let path, let line, let reason):
+            return "\(path):\(line): not a notification the store wrote (\(reason)); nothing was changed: "
+                + "run 'expcards verify' to see every such line"
         case .sizeMismatch(let path, let expected, let actual):
             return
                 "\(path): received \(actual) bytes where the server announced \(expected) (the file changed during the download?)"

@@ -22,7 +22,7 @@ extension NotificationStore {
                 }
             }
             if let (line, e) = firstProblem {
-                throw .corruptManifest(path: path, reason: "line \(line): \(e); run 'expcards verify'")
+                throw .corruptStore(path: path, line: line, reason: e.description)
             }
             if deleted > 0 && !dryRun { try directory.writeAtomically(kept, to: Self.fileName) }
             return deleted

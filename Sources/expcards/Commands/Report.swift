@@ -162,7 +162,8 @@ struct ReportRunner {
             let (latest, problems, lastReceived) = try store.latest(for: environment)
             for p in problems.prefix(10) { logger.warning("\(p)") }
             return NetworkReconciliation(
-                report: report, latest: latest, source: store.path, problems: problems, lastReceived: lastReceived)
+                report: report, latest: latest, source: store.path, problems: problems, lastReceived: lastReceived,
+                shopsOnly: !options.shops.isEmpty)
         } catch {
             logger.error("the network's notifications are left out of this report: \(error)")
             return nil

@@ -14,7 +14,7 @@ enum Failure {
             }
         case let e as ArchiveError:
             switch e {
-            case .io, .corruptManifest, .symlink, .notRegular, .unsafeName, .tooLarge: return .ioError
+            case .io, .corruptManifest, .corruptStore, .symlink, .notRegular, .unsafeName, .tooLarge: return .ioError
             case .insecureArchive: return .config
             case .locked: return .tempFail
             case .sizeMismatch: return .unavailable

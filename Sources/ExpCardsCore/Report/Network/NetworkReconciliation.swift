@@ -21,11 +21,16 @@ public struct NetworkReconciliation: Sendable {
     let records: [NotificationRecord?]
     /// By alias id: the action.
     let actions: [Action]
+    /// The alias ids whose alias the network cancelled while subscriptions or recurrences remain.
+    let cancelledWhileCharged: Set<Int>
     /// Aliases not in the month's files whose token was suspended or deleted since `since`:
     /// deleted first, then suspended, latest first.
     public var absent: [NotificationRecord]
     /// The start of the window `absent` covers: the first day of the month before the report's.
     public var since: Day
+    /// Whether `absent` was left empty because the report is restricted to shops: a notification
+    /// names no shop, so an alias of no file cannot be given to one (the company's report lists it).
+    public var absentOmitted: Bool
     /// Per status, the aliases of each action.
     public var counts: [ExpiryStatus: [Action: Int]] = [:]
     /// Per status, the money at risk of the renewed aliases: what the renewals remove.
@@ -59,7 +64,9 @@ public struct NetworkReconciliation: Sendable {
     ) -> Action {
         if let n {
             if n.tokenStatus == .suspended || n.tokenStatus == .deleted { return .contact }
-            if n.aliasStatus == .cancelled { return subscriptions > 0 ? .contact : .none }
+            // A cancelled alias with nothing left to charge falls to the other rules: expired
+            // or expiring and not renewed is still a call, as the rule reads.
+            if n.aliasStatus == .cancelled && subscriptions > 0 { return .contact }
             if let renewed = n.cardExpiry, renewed > YearMonth(expiry) { return .renewed }
         }
         return status == .later ? .none : .contact
@@ -69,7 +76,7 @@ public struct NetworkReconciliation: Sendable {
     /// the report's environment).
     public init(
         report: ExpiryReport, latest: [String: NotificationRecord], source: String,
-        problems: [NotificationStore.Problem] = [], lastReceived: Timestamp? = nil
+        problems: [NotificationStore.Problem] = [], lastReceived: Timestamp? = nil, shopsOnly: Bool = false
     ) {
         let store = report.store
         self.source = source
@@ -80,29 +87,38 @@ public struct NetworkReconciliation: Sendable {
         records.reserveCapacity(store.aliases.count)
         actions.reserveCapacity(store.aliases.count)
         var seen = Set<String>()
+        var cancelledWhileCharged = Set<Int>()
         for id in store.aliases.indices {
             let a = store.alias(id)
             let record = latest[a.alias]
             if record != nil { seen.insert(a.alias) }
-            let action = Self.action(
-                status: a.status, expiry: a.expiry, subscriptions: max(a.subscriptions, a.recurrences ?? 0),
-                latest: record?.notification)
+            let subscriptions = max(a.subscriptions, a.recurrences ?? 0)
+            if record?.notification.aliasStatus == .cancelled && subscriptions > 0 { cancelledWhileCharged.insert(id) }
             records.append(record)
-            actions.append(action)
-            counts[a.status, default: [:]][action, default: 0] += 1
-            if action == .renewed {
-                for (code, amount) in a.amountAtRisk {
-                    amountRemoved[a.status, default: [:]][code, default: 0].addSaturating(amount)
+            actions.append(
+                Self.action(
+                    status: a.status, expiry: a.expiry, subscriptions: subscriptions, latest: record?.notification))
+        }
+        self.cancelledWhileCharged = cancelledWhileCharged
+        // Counted over the aliases the report shows (`--shop` leaves the others out).
+        for idU in store.aliasOrder {
+            let id = Int(idU)
+            let status = store.status(id)
+            counts[status, default: [:]][actions[id], default: 0] += 1
+            if actions[id] == .renewed {
+                for (code, amount) in store.alias(id).amountAtRisk {
+                    amountRemoved[status, default: [:]][code, default: 0].addSaturating(amount)
                 }
             }
         }
         self.records = records
         self.actions = actions
+        absentOmitted = shopsOnly
         let month = report.month ?? YearMonth(report.options.asOf)
         since = month.adding(months: -1).firstDay
         let sinceTime = Timestamp(milliseconds: Int64(since.daysSinceEpoch) * 86_400_000)
         absent = latest.values.filter {
-            !seen.contains($0.notification.alias) && $0.notifiedAt >= sinceTime
+            !shopsOnly && !seen.contains($0.notification.alias) && $0.notifiedAt >= sinceTime
                 && ($0.notification.tokenStatus == .suspended || $0.notification.tokenStatus == .deleted)
         }.sorted {
             let (a, b) = ($0.notification, $1.notification)
@@ -153,7 +169,7 @@ public struct NetworkReconciliation: Sendable {
             case .suspended: suspended.append((id, record))
             case .renewed: lists.renewed.append((id, record))
             case .other:
-                if record.notification.aliasStatus == .cancelled && actions[id] == .contact {
+                if cancelledWhileCharged.contains(id) {
                     lists.cancelled.append((id, record))
                 }
             }
@@ -161,6 +177,11 @@ public struct NetworkReconciliation: Sendable {
         lists.first += suspended
         return lists
     }
+
+    /// What the formats say when `absentOmitted`.
+    static let absentOmittedNote =
+        "Aliases in no file of the month that the network suspended or closed are not listed in a report "
+        + "restricted to shops: a notification names no shop (the company's report lists them)."
 
     /// All the aliases to contact, of every status.
     public var contactCount: Int { counts.values.reduce(0) { $0 + ($1[.contact] ?? 0) } }

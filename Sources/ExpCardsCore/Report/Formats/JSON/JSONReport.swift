@@ -250,12 +250,17 @@ public enum JSONReport {
         guard let n = network else { return w.raw("null") }
         w.raw("{\n    ")
         w.key("absent")
-        w.raw("[")
-        for (i, record) in n.absent.enumerated() {
-            w.raw(i == 0 ? "\n      " : ",\n      ")
-            w.notification(record, alias: true)
+        if n.absentOmitted {
+            // A report restricted to shops cannot give them to a shop: null, not an empty list.
+            w.raw("null,\n    ")
+        } else {
+            w.raw("[")
+            for (i, record) in n.absent.enumerated() {
+                w.raw(i == 0 ? "\n      " : ",\n      ")
+                w.notification(record, alias: true)
+            }
+            w.raw(n.absent.isEmpty ? "],\n    " : "\n    ],\n    ")
         }
-        w.raw(n.absent.isEmpty ? "],\n    " : "\n    ],\n    ")
         w.key("actions")
         w.raw("{")
         for (i, status) in ExpiryStatus.allCases.enumerated() {

@@ -38,6 +38,7 @@ extension HTMLWriter {
         networkTable(
             "Renewed by the network: no action", renewed, of: lists.renewed.count, colour: "#1b5e20",
             background: "#edf7ed")
+        if network.absentOmitted { note(text(NetworkReconciliation.absentOmittedNote)) }
         guard !network.absent.isEmpty else { return }
         put(
             "<h3 style=\"margin:16px 0 4px 0;font-size:14px;color:\(red.text);\(Self.font)\">"

@@ -52,6 +52,10 @@ extension TextReportWriter {
                         + n.cardWords)
             }
         }
+        if network.absentOmitted {
+            blank()
+            paragraph(NetworkReconciliation.absentOmittedNote, indent: "  ", hanging: "  ")
+        }
         if !network.absent.isEmpty {
             blank()
             line("  Not in this month's files, suspended or closed since \(network.since)")
@@ -72,7 +76,7 @@ extension TextReportWriter {
         if n.tokenStatus == .suspended || n.tokenStatus == .deleted { return "network: " + record.tokenPhrase }
         if n.aliasStatus == .cancelled {
             return "network: alias CANCELLED" + (n.cancellationDate.map { " on \($0.day)" } ?? "")
-                + (action == .contact ? " while subscriptions remain" : "")
+                + (report.network?.cancelledWhileCharged.contains(id) == true ? " while subscriptions remain" : "")
         }
         return nil
     }
