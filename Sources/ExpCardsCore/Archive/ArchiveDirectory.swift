@@ -75,13 +75,20 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
         return dir
     }
 
-    /// `mkdir -p` of the root: each directory this creates is 0700.
+    /// `mkdir -p` of the root: each directory this creates is 0700, and its parent is fsynced so
+    /// that the new name survives a power cut (the files written under it next depend on it).
     private static func makeParents(_ path: String) throws(ArchiveError) {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
+            let parent = built.isEmpty ? "/" : built
             built += "/" + part
             if mkdir(built, 0o700) == 0 {
                 _ = chmod(built, 0o700)  // the umask may have taken bits off
+                let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd >= 0 {
+                    defer { close(fd) }
+                    if fsync(fd) != 0 && errno != EINVAL { throw fail(parent, "fsync directory") }
+                }
             } else if errno != EEXIST {
                 throw fail(built, "create directory")
             }
@@ -181,7 +188,12 @@ public final class ArchiveDirectory: @unchecked Sendable {  // immutable after i
             throw fail(name, "open directory")
         }
         let dir = ArchiveDirectory(fd: child, path: pathOf(name))
-        if created { _ = fchmod(child, 0o700) }
+        if created {
+            _ = fchmod(child, 0o700)
+            // The new name is durable before anything is written under it (`dir` closes `child`
+            // if this throws).
+            try sync()
+        }
         // As the root: no one else may add a name under it between a check and a use.
         var st = stat()
         if fstat(child, &st) == 0 && (st.st_uid != geteuid() || st.st_mode & (S_IWGRP | S_IWOTH) != 0) {
