@@ -233,9 +233,13 @@ import Glibc
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let archive = dir + "/a"
-        // Old notifications, for the prune to remove while the others are written.
-        let old = (0..<50).map {
-            ITNImportTests.notification("OLD\($0)", serverDate: "2020-01-01T10:00:00Z")
+        // Old notifications, two per alias: the prune removes the first of each while the others
+        // are written, and keeps the second (an alias's latest is kept whatever its age).
+        let old = (0..<50).flatMap {
+            [
+                ITNImportTests.notification("OLD\($0)", token: "SUSPENDED", serverDate: "2020-01-01T10:00:00Z"),
+                ITNImportTests.notification("OLD\($0)", serverDate: "2020-02-01T10:00:00Z"),
+            ]
         }
         try (old.joined(separator: "\n") + "\n").write(toFile: dir + "/old", atomically: true, encoding: .utf8)
         #expect(try CLI.run(["itn", "import", "--archive", archive, dir + "/old"]).status == 0)
@@ -316,8 +320,8 @@ import Glibc
 
         let stored = try Self.storedAliases(archive)
         let imported = (0..<2).flatMap { w in (0..<6).flatMap { r in (0..<40).map { "IMP\(w)x\(r)x\($0)" } } }
-        let expected = acknowledged.withLock { $0 } + imported
-        #expect(expected.count == 3 * 60 + 2 * 6 * 40)
+        let expected = acknowledged.withLock { $0 } + imported + (0..<50).map { "OLD\($0)" }
+        #expect(expected.count == 3 * 60 + 2 * 6 * 40 + 50)
         let missing = Set(expected).subtracting(stored).sorted()
         #expect(
             missing.isEmpty,

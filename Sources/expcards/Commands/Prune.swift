@@ -9,7 +9,8 @@ struct Prune: AsyncParsableCommand {
             For data-retention rules on cardholder data: deletes the archived files (and their \
             earlier versions, partial downloads and manifest entries) whose month is more than \
             MONTHS months before the current month, and every partial download left for more \
-            than a day; and the network notifications (the ITN store) dated before that month. \
+            than a day; and the network notifications (the ITN store) dated before that month, \
+            except each alias's latest (its state). \
             Each deletion is printed as it happens, and the manifest is updated before each one. \
             Nothing is ever deleted otherwise.
 

@@ -170,6 +170,28 @@ private func records(_ store: NotificationStore) throws -> [NotificationRecord] 
         #expect(throws: ITNError.self) { try NotificationRecord(line: Array(changed.utf8)[...]) }
     }
 
+    /// Prune drops what is dated before the cutoff but keeps each alias's latest notification
+    /// (per environment), however old; a dry run counts without writing.
+    @Test func pruneKeepsEachAliassLatestNotification() throws {
+        let root = temporaryArchive()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try #require(try NotificationStore.open(archiveRoot: root, create: true))
+        _ = try store.append([
+            try incoming("OLDTWICE", token: "SUSPENDED", serverDate: "2020-01-01T10:00:00Z"),
+            try incoming("OLDTWICE", serverDate: "2020-02-01T10:00:00Z"),
+            try incoming("OLDONCE", token: "DELETED", serverDate: "2020-03-01T10:00:00Z"),
+            try incoming("RECENT", token: "SUSPENDED", serverDate: "2020-01-01T10:00:00Z"),
+            try incoming("RECENT", serverDate: "2026-11-02T10:00:00Z"),
+        ])
+        let cutoff = Timestamp(rfc3339: "2026-11-01T00:00:00Z")!
+        #expect(try store.prune(before: cutoff, dryRun: true) == 2)
+        #expect(try records(store).count == 5)
+        #expect(try store.prune(before: cutoff, dryRun: false) == 2)
+        let left = try records(store).map { "\($0.notification.alias) \($0.notification.tokenStatus.rawValue)" }
+        #expect(left == ["OLDTWICE ACTIVE", "OLDONCE DELETED", "RECENT ACTIVE"], "\(left)")
+        #expect(try store.prune(before: cutoff, dryRun: false) == 0)
+    }
+
     /// What `GET /health` asks: on a real tmpfs of 2 MiB (root only), healthy, then full, then
     /// healthy again; and a batch the full disk refused is stored when retried.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
