@@ -67,6 +67,16 @@ import Glibc
         let network = try #require(object["network"] as? [String: Any])
         #expect((network["absent"] as? [[String: Any]])?.map { $0["alias"] as? String } == ["GONE9"])
 
+        // As of a past day: the notifications dated after it are not seen (BBBB2 was suspended
+        // on the 21st, GONE9 closed on the 22nd).
+        let past = try CLI.run(["report", "--archive", archive, "--as-of", "2026-11-20", "--format", "json", file])
+        let pastObject = try #require(try JSONSerialization.jsonObject(with: Data(past.stdout.utf8)) as? [String: Any])
+        let pastAliases = Dictionary(
+            uniqueKeysWithValues: (pastObject["aliases"] as! [[String: Any]]).map { ($0["alias"] as! String, $0) })
+        #expect(pastAliases["AAAA1"]?["action"] as? String == "renewed", "\(past)")
+        #expect(pastAliases["BBBB2"]?["network"] is NSNull, "\(past)")
+        #expect(((pastObject["network"] as? [String: Any])?["absent"] as? [Any])?.isEmpty == true)
+
         let text = try CLI.run(["report", "--archive", archive, "--as-of", "2026-12-01", file])
         #expect(text.stdout.contains("Renewed by the network: no action"), "\(text)")
         #expect(text.stdout.split(separator: "\n").first?.contains(", 3 to contact") == true, "\(text)")

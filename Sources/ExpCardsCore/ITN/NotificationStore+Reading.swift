@@ -31,10 +31,11 @@ extension NotificationStore {
     }
 
     /// The latest notification of each alias of `environment` (by `notifiedAt`; the later line
-    /// when equal), the store's problems, and when the last notification of any environment
-    /// was received (nil for an empty store): how a report tells a silent endpoint.
+    /// when equal) among those dated before `until` (a report as of a past day sees the state of
+    /// that day), the store's problems, and when the last notification of any environment was
+    /// received (nil for an empty store): how a report tells a silent endpoint.
     public func latest(
-        for environment: Environment
+        for environment: Environment, until: Timestamp? = nil
     ) throws(ArchiveError) -> (
         latest: [String: NotificationRecord], problems: [Problem], lastReceived: Timestamp?
     ) {
@@ -45,7 +46,7 @@ extension NotificationStore {
             switch result {
             case .success(let r):
                 if lastReceived.map({ r.receivedAt > $0 }) ?? true { lastReceived = r.receivedAt }
-                guard r.notification.mode == environment else { return }
+                guard r.notification.mode == environment, until.map({ r.notifiedAt < $0 }) ?? true else { return }
                 if let current = latest[r.notification.alias], current.notifiedAt > r.notifiedAt { return }
                 latest[r.notification.alias] = r
             case .failure(let p): problems.append(p)

@@ -159,7 +159,9 @@ struct ReportRunner {
             guard let store = try NotificationStore.open(archiveRoot: settings.archive.value, create: false) else {
                 return nil
             }
-            let (latest, problems, lastReceived) = try store.latest(for: environment)
+            // Up to the end of the report's day: a report as of a past day sees that day's state.
+            let end = Timestamp(milliseconds: Int64(report.options.asOf.daysSinceEpoch + 1) * 86_400_000)
+            let (latest, problems, lastReceived) = try store.latest(for: environment, until: end)
             for p in problems.prefix(10) { logger.warning("\(p)") }
             return NetworkReconciliation(
                 report: report, latest: latest, source: store.path, problems: problems, lastReceived: lastReceived,
