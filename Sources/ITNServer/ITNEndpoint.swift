@@ -77,11 +77,14 @@ public struct ITNEndpoint: Sendable {
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         let router = Router(context: ITNRequestContext.self)
         // Up, and the store can take a notification: what a monitor should poll.
-        router.get("/health") { [store] _, _ -> Response in
-            if let problem = store.unhealthy() {
-                return Self.answer(.serviceUnavailable, #"{"status": "unavailable", "reason": "\#(problem)"}"#)
+        // HEAD too: some monitors probe with it (Hummingbird sends the headers without the body).
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/health", method: method) { [store] _, _ -> Response in
+                if let problem = store.unhealthy() {
+                    return Self.answer(.serviceUnavailable, #"{"status": "unavailable", "reason": "\#(problem)"}"#)
+                }
+                return Self.answer(.ok, #"{"status": "ok"}"#)
             }
-            return Self.answer(.ok, #"{"status": "ok"}"#)
         }
         for path in ["/", "/itn"] {
             router.post(RouterPath(path)) { request, context -> Response in

@@ -37,7 +37,7 @@ import Glibc
     /// curl's status code and body for one request.
     static func curl(
         _ port: Int, method: String = "POST", path: String = "/itn", body: String? = nil,
-        contentType: String = "application/json", headers: [String] = []
+        contentType: String = "application/json", headers: [String] = [], extra: [String] = []
     ) throws -> (status: Int, body: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -47,6 +47,7 @@ import Glibc
         ]
         if let body { args += ["-H", "Content-Type: " + contentType, "--data-binary", body] }
         for header in headers { args += ["-H", header] }
+        args += extra
         p.arguments = args
         let out = Pipe()
         p.standardOutput = out
@@ -111,6 +112,7 @@ import Glibc
         )
         let health = try Self.curl(server.port, method: "GET", path: "/health")
         #expect(health.status == 200 && health.body.contains("ok"))
+        #expect(try Self.curl(server.port, method: "HEAD", path: "/health", extra: ["--head"]).status == 200)
         let good = try Self.curl(server.port, body: ITNImportTests.notification("SERVE1", token: "SUSPENDED"))
         #expect(good.status == 200 && good.body.contains("stored"), "\(good)")
         let again = try Self.curl(
